@@ -1,0 +1,135 @@
+/**
+ * Configuration, parsed once at boot into a frozen, typed object (GUIDE practice 10).
+ * Every variable has an equivalent CLI flag (see cli.ts); a bad value fails fast naming it.
+ */
+import { resolve } from 'node:path';
+
+export type Profile = 'test' | 'production';
+export type StatusBatchSchedule = 'immediate' | 'nightly' | 'manual' | 'never';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Base of every URL the platform hands out (landing page, 3-D Secure return URLs). No trailing slash. */
+  readonly publicUrl: string;
+  /** Whether PUBLIC_URL was given; if not, it follows the port the server is bound to. */
+  readonly publicUrlExplicit: boolean;
+  readonly databaseUrl: string;
+  /** Path of the seed file, or null for the built-in demo seed. */
+  readonly seedFile: string | null;
+  readonly profile: Profile;
+  readonly logLevel: string;
+  /** Lifetime of an access token from /accesstoken/get: 1 h in test, 24 h in production (psp-facts.md §1.1). */
+  readonly accessTokenTtlSeconds: number;
+  /** The landing page link / deeplink is valid 5 minutes (§2.2, §2.13). */
+  readonly landingPageTtlSeconds: number;
+  /** Time the user has to confirm in the app after the push (§2.13). */
+  readonly appConfirmTtlSeconds: number;
+  /** Hard cap on a payment's life before TIMEOUT (§2.13: 10 minutes). */
+  readonly paymentMaxLifeSeconds: number;
+  /** Deadline of the makePayment call to the PSP (§2.5: 15 s). */
+  readonly callbackTimeoutMs: number;
+  /** How long idempotency keys are kept. */
+  readonly idempotencyTtlSeconds: number;
+  readonly bodyLimitBytes: number;
+  readonly updateStatusBodyLimitBytes: number;
+  readonly requestTimeoutMs: number;
+  /**
+   * Hosts (besides public ones) that makePaymentUrl/pspRedirectUrl may point at. The test profile
+   * allows loopback for local PSP development; link-local and metadata addresses are never allowed.
+   */
+  readonly allowLoopbackCallbacks: boolean;
+  readonly allowPrivateCallbacks: boolean;
+  readonly statusBatchSchedule: StatusBatchSchedule;
+  /** Interval of the due-work sweep (expiry, batch schedule) on the real clock. */
+  readonly sweepIntervalMs: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `expected true or false, got ${JSON.stringify(raw)}`);
+}
+
+function enumVar<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
+
+export const DEFAULT_DATABASE_URL = `sqlite:${resolve('data', 'vipps-psp-emulator.sqlite')}`;
+
+export function parseConfig(env: Env): Config {
+  const port = intVar(env, 'PORT', 7070, 0, 65535);
+  const host = env.HOST && env.HOST !== '' ? env.HOST : '127.0.0.1';
+  const profile = enumVar<Profile>(env, 'PROFILE', ['test', 'production'], 'test');
+  const rawPublicUrl = env.PUBLIC_URL && env.PUBLIC_URL !== '' ? env.PUBLIC_URL : `http://localhost:${port}`;
+  let publicUrl: string;
+  try {
+    const parsed = new URL(rawPublicUrl);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
+    publicUrl = parsed.href.replace(/\/+$/, '');
+  } catch {
+    throw new ConfigError('PUBLIC_URL', `expected an http(s) URL, got ${JSON.stringify(rawPublicUrl)}`);
+  }
+  const databaseUrl = env.DATABASE_URL && env.DATABASE_URL !== '' ? env.DATABASE_URL : DEFAULT_DATABASE_URL;
+  if (!databaseUrl.startsWith('sqlite:')) {
+    throw new ConfigError('DATABASE_URL', `expected sqlite:<path> or sqlite::memory:, got ${JSON.stringify(databaseUrl)}`);
+  }
+  const isTest = profile === 'test';
+  const config: Config = {
+    port,
+    host,
+    publicUrl,
+    publicUrlExplicit: Boolean(env.PUBLIC_URL),
+    databaseUrl,
+    seedFile: env.SEED_FILE && env.SEED_FILE !== '' ? resolve(env.SEED_FILE) : null,
+    profile,
+    logLevel: enumVar(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    accessTokenTtlSeconds: isTest ? 3600 : 86400,
+    landingPageTtlSeconds: 300,
+    appConfirmTtlSeconds: 300,
+    paymentMaxLifeSeconds: 600,
+    callbackTimeoutMs: intVar(env, 'CALLBACK_TIMEOUT_MS', 15_000, 100, 120_000),
+    idempotencyTtlSeconds: intVar(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
+    bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    updateStatusBodyLimitBytes: intVar(env, 'UPDATESTATUS_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+    allowLoopbackCallbacks: boolVar(env, 'ALLOW_LOOPBACK_CALLBACKS', isTest),
+    allowPrivateCallbacks: boolVar(env, 'ALLOW_PRIVATE_CALLBACKS', false),
+    statusBatchSchedule: enumVar<StatusBatchSchedule>(
+      env,
+      'STATUS_BATCH_SCHEDULE',
+      ['immediate', 'nightly', 'manual', 'never'],
+      isTest ? 'immediate' : 'nightly',
+    ),
+    sweepIntervalMs: intVar(env, 'SWEEP_INTERVAL_MS', 1000, 10, 60_000),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,164 @@
+/**
+ * The error catalogue: every error the platform's APIs can return, with its stable code, HTTP
+ * status and message (GUIDE practice 3). One error handler (http/error-handler.ts) turns an
+ * ApiError into the wire shape; docs/ERRORS.md is the table of this file.
+ *
+ * Shapes, as the real platform layers them (psp-facts.md §1.2, §2.3, §3):
+ *  - `psp`:   PSP API v3 `ErrorDetails` array `[{errorCode, errorMessage, contextId}]`
+ *             (RFC 7807 problem on the PSP Merchant API, see the route's `errorFormat`).
+ *  - `apim`:  Azure API Management `{statusCode, message}` (subscription key, bearer token).
+ *  - `aad`:   Azure AD token error (`/accesstoken/get` client id / secret).
+ */
+
+export type ErrorShape = 'psp' | 'apim' | 'aad';
+
+export interface CatalogueEntry {
+  readonly httpStatus: number;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+  readonly shape: ErrorShape;
+  /** Azure AD only: the `error` field and the numeric AADSTS code. */
+  readonly aad?: { readonly error: string; readonly code: number };
+  /** Where the text comes from, or why we chose it. */
+  readonly source: string;
+}
+
+const psp = (httpStatus: number, errorCode: string, errorMessage: string, source: string): CatalogueEntry => ({
+  httpStatus,
+  errorCode,
+  errorMessage,
+  shape: 'psp',
+  source,
+});
+
+export const ERRORS = {
+  // --- Access token API (§1.2) ---
+  SUBSCRIPTION_KEY_MISSING: {
+    httpStatus: 401,
+    errorCode: '401',
+    errorMessage: 'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.',
+    shape: 'apim',
+    source: 'psp-facts.md §1.2 (Azure APIM)',
+  },
+  SUBSCRIPTION_KEY_INVALID: {
+    httpStatus: 401,
+    errorCode: '401',
+    errorMessage: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.',
+    shape: 'apim',
+    source: 'psp-facts.md §1.2 (Azure APIM)',
+  },
+  CLIENT_ID_MISSING: {
+    httpStatus: 400,
+    errorCode: 'invalid_request',
+    errorMessage: "AADSTS900144: The request body must contain the following parameter: 'client_id'.",
+    shape: 'aad',
+    aad: { error: 'invalid_request', code: 900144 },
+    source: 'Azure AD error for a missing client id; 400 = invalid client_id (§1.1)',
+  },
+  CLIENT_ID_UNKNOWN: {
+    httpStatus: 400,
+    errorCode: 'unauthorized_client',
+    errorMessage: "AADSTS700016: Application with identifier '{clientId}' was not found in the directory 'testapivipps.no'.",
+    shape: 'aad',
+    aad: { error: 'unauthorized_client', code: 700016 },
+    source: 'psp-facts.md §1.2 (2021 variant); 400 = invalid client_id (§1.1)',
+  },
+  CLIENT_SECRET_INVALID: {
+    httpStatus: 401,
+    errorCode: 'invalid_client',
+    errorMessage:
+      "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{clientId}'.",
+    shape: 'aad',
+    aad: { error: 'invalid_client', code: 7000215 },
+    source: 'Azure AD wrong-secret error; 401 = invalid client_secret (§1.1)',
+  },
+
+  // --- Authentication of the business endpoints (§1.1, §2.1) ---
+  ACCESS_TOKEN_INVALID: {
+    httpStatus: 401,
+    errorCode: '401',
+    errorMessage: 'Unauthorized. Access token is missing or invalid.',
+    shape: 'apim',
+    source: 'Azure APIM validate-jwt default message; also for a token without the case-sensitive "Bearer " prefix',
+  },
+  SUBSCRIPTION_NOT_FOUND: psp(
+    401,
+    'Unauthorized',
+    'Subscription not found',
+    '§1.2: body seen on business endpoints; used when the subscription key and the access token belong to different PSPs',
+  ),
+  PSP_ID_MISMATCH: psp(
+    403,
+    'Forbidden',
+    'Invalid Psp-Id. The Psp-Id header does not match the provided credentials.',
+    'decision: the Psp-Id must be the one of the token’s PSP (§2.1); 403 = authenticated but not authorised',
+  ),
+  MSN_NOT_FOR_PSP: psp(
+    403,
+    'Forbidden',
+    'Invalid MSN: {msn}. This MSN is not valid for the provided PSP id. Check that you are using the correct credentials for the right environment.',
+    '§2.1 exact FAQ text; status decided (403)',
+  ),
+
+  // --- PSP API v3 (§2.3) ---
+  MERCHANT_NOT_AVAILABLE: psp(400, '21', 'Merchant not available or active', '§2.3'),
+  PSP_TRANSACTION_ID_EXISTS: psp(400, '44', 'PSP Transaction id already exists', '§2.3'),
+  INVALID_REQUEST: psp(400, '51', 'Invalid request', '§2.3; field detail appended after ": "'),
+  INVALID_PSP_REDIRECT_URL: psp(400, '51', 'Invalid pspRedirectUrl', '§2.3, §2.11'),
+  ORDER_ID_EXISTS: psp(400, '99', 'OrderId already exists', '§2.3'),
+  AMOUNT_INVALID: psp(400, 'amount', 'amount.less.than.one', '§2.3; also for < 100 øre, non-integers and > int32'),
+  CURRENCY_INVALID: psp(400, 'currency', 'transaction.currency.invalid', '§2.3'),
+  MAKE_PAYMENT_URL_INVALID: psp(400, 'makePaymentUrl', 'Invalid makePaymentUrl', '§2.3, §2.11'),
+  SKIP_LANDING_PAGE_NOT_ALLOWED: psp(
+    400,
+    '38',
+    'The sales unit is not allowed to skip the landing page. See the FAQ.',
+    '§2.3 (eCom code 38; the PSP code is undocumented)',
+  ),
+  PAYMENT_NOT_FOUND: psp(
+    404,
+    '35',
+    'Requested Order not found',
+    'decision (§2.9 has no 404): unknown ids and other PSPs’ ids answer alike',
+  ),
+  IDEMPOTENCY_CONFLICT: psp(
+    409,
+    '93',
+    'The request body must be identical to the previous request(s) in an idempotent retry',
+    '§2.13: eCom code 93; the same key with another body',
+  ),
+  NOT_FOUND: psp(404, '404', 'Resource not found', 'decision: unknown route'),
+  METHOD_NOT_ALLOWED: psp(405, '405', 'Method not allowed', 'decision'),
+  UNSUPPORTED_MEDIA_TYPE: psp(415, '415', 'Unsupported media type', 'decision (Content-Type must be JSON)'),
+  BODY_TOO_LARGE: psp(413, '413', 'Request body too large', 'decision: body limits per route'),
+  INTERNAL_ERROR: psp(500, '500', 'Internal Server Error', 'any unexpected error; never a stack trace'),
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorKey = keyof typeof ERRORS;
+
+/** A client error with a catalogue entry. Thrown by services, formatted by the one error handler. */
+export class ApiError extends Error {
+  readonly entry: CatalogueEntry;
+  constructor(
+    readonly key: ErrorKey,
+    /** Values for `{placeholders}` in the message. */
+    readonly params: Readonly<Record<string, string>> = {},
+    /** Extra detail appended to the message after ": " (validation errors). */
+    readonly detail?: string,
+  ) {
+    const entry: CatalogueEntry = ERRORS[key];
+    super(formatMessage(entry, params, detail));
+    this.entry = entry;
+    this.name = 'ApiError';
+  }
+}
+
+export function formatMessage(entry: CatalogueEntry, params: Readonly<Record<string, string>>, detail: string | undefined): string {
+  const base = entry.errorMessage.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? '');
+  return detail ? `${base}: ${detail}` : base;
+}
+
+/** Exhaustiveness guard for `switch` statements (GUIDE practice 1). */
+export function assertNever(value: never, what = 'value'): never {
+  throw new Error(`Unexpected ${what}: ${String(value)}`);
+}

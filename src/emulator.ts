@@ -1,0 +1,65 @@
+/**
+ * The programmatic API for other projects' test suites:
+ *
+ *   const emulator = await startEmulator();
+ *   // … point the PSP client at emulator.url …
+ *   await emulator.close();
+ *
+ * Defaults differ from the CLI where a test suite wants them to: an in-memory database and a
+ * free port.
+ */
+import { AdjustableClock } from './clock.js';
+import { type Env, parseConfig } from './config.js';
+import { type RunningPlatform, startPlatform } from './main.js';
+
+export interface EmulatorOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly publicUrl?: string;
+  /** `sqlite:<path>` or `sqlite::memory:` (the default here). */
+  readonly databaseUrl?: string;
+  readonly seedFile?: string;
+  readonly profile?: 'test' | 'production';
+  /** Any other setting, by its environment variable name (e.g. `CALLBACK_TIMEOUT_MS`). */
+  readonly env?: Env;
+  readonly logLevel?: string;
+  readonly logStream?: NodeJS.WritableStream;
+}
+
+export interface Emulator {
+  readonly url: string;
+  /** The platform's clock, as the control API moves it. */
+  readonly clock: { now(): number; advance(seconds: number): Promise<void> };
+  close(): Promise<void>;
+  /** The running parts, for advanced use (tests of this package). */
+  readonly running: RunningPlatform;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const env: Record<string, string | undefined> = {
+    PORT: String(options.port ?? 0),
+    DATABASE_URL: options.databaseUrl ?? 'sqlite::memory:',
+    LOG_LEVEL: options.logLevel ?? 'warn',
+    ...options.env,
+  };
+  if (options.host) env.HOST = options.host;
+  if (options.publicUrl) env.PUBLIC_URL = options.publicUrl;
+  if (options.seedFile) env.SEED_FILE = options.seedFile;
+  if (options.profile) env.PROFILE = options.profile;
+  const clock = new AdjustableClock();
+  const running = await startPlatform(parseConfig(env), {
+    clock,
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+  });
+  return {
+    url: running.url,
+    clock: {
+      now: () => clock.now(),
+      advance: async (seconds: number) => {
+        clock.advance(seconds * 1000);
+      },
+    },
+    close: () => running.close(),
+    running,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Authentication of the PSP endpoints (psp-facts.md §1.1, §2.1), in the order the real platform
+ * layers it: subscription key (API Management), bearer token (case-sensitive "Bearer "), token
+ * and key of the same PSP, `Psp-Id` of that PSP, and `Merchant-Serial-Number` a sales unit of it.
+ */
+import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { ApiError } from '../domain/errors.js';
+import type { Merchant, Psp } from '../domain/parties.js';
+import type { Platform } from '../platform.js';
+import { sha256Hex } from '../security/hash.js';
+
+export interface PspContext {
+  readonly psp: Psp;
+  /** The sales unit named by Merchant-Serial-Number (null where the route does not need one). */
+  readonly merchant: Merchant | null;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    pspContext: PspContext | null;
+  }
+}
+
+export interface PspAuthOptions {
+  /** How the Merchant-Serial-Number header is treated. */
+  readonly msn: 'active' | 'owned' | 'none';
+  /** Whether the Psp-Id header is required (PSP API) or only checked when sent (Merchant API, §3). */
+  readonly pspIdRequired: boolean;
+}
+
+export function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  if (Array.isArray(value)) return value[0];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function pspAuth(platform: Platform, options: PspAuthOptions): onRequestAsyncHookHandler {
+  return async (request) => {
+    const subscriptionKey = header(request, 'ocp-apim-subscription-key');
+    if (!subscriptionKey) throw new ApiError('SUBSCRIPTION_KEY_MISSING');
+    const keyPsp = await platform.repos.psps.findBySubscriptionKeySha256(sha256Hex(subscriptionKey));
+    if (!keyPsp) throw new ApiError('SUBSCRIPTION_KEY_INVALID');
+
+    const authorization = header(request, 'authorization');
+    // The documentation warns that "Bearer" is case-sensitive (§1.1).
+    if (!authorization?.startsWith('Bearer ')) throw new ApiError('ACCESS_TOKEN_INVALID');
+    const subject = await platform.accessTokens.verify(authorization.slice('Bearer '.length).trim());
+    if (!subject) throw new ApiError('ACCESS_TOKEN_INVALID');
+    if (subject.pspId !== keyPsp.pspId) throw new ApiError('SUBSCRIPTION_NOT_FOUND');
+    const psp = keyPsp;
+
+    const pspIdHeader = header(request, 'psp-id');
+    if (pspIdHeader === undefined ? options.pspIdRequired : pspIdHeader.toUpperCase() !== psp.pspId.toUpperCase()) {
+      throw new ApiError('PSP_ID_MISMATCH');
+    }
+
+    let merchant: Merchant | null = null;
+    if (options.msn !== 'none') {
+      const msn = header(request, 'merchant-serial-number');
+      if (!msn) throw new ApiError('INVALID_REQUEST', {}, 'the Merchant-Serial-Number header is required');
+      merchant = await platform.repos.merchants.findByMsn(msn);
+      if (!merchant) throw new ApiError('MERCHANT_NOT_AVAILABLE');
+      if (merchant.pspId !== psp.pspId) throw new ApiError('MSN_NOT_FOR_PSP', { msn });
+      if (options.msn === 'active' && merchant.status !== 'ACTIVE') throw new ApiError('MERCHANT_NOT_AVAILABLE');
+    }
+    request.pspContext = { psp, merchant };
+  };
+}
+
+/** The authenticated context; routes with pspAuth always have one. */
+export function pspContextOf(request: FastifyRequest): PspContext {
+  if (!request.pspContext) throw new Error('route without pspAuth');
+  return request.pspContext;
+}
+
+/** The idempotency key, by any of the names the platform's APIs use (§2.13). */
+export function idempotencyKeyOf(request: FastifyRequest): string | null {
+  return header(request, 'idempotency-key') ?? header(request, 'request-id') ?? header(request, 'x-request-id') ?? null;
+}

@@ -1,0 +1,90 @@
+/**
+ * The platform's parts, built once from config (main.ts) and handed to services and routes.
+ * No globals: tests build as many platforms as they like, each on its own database.
+ */
+import { AdjustableClock, type Clock, iso } from './clock.js';
+import type { Config } from './config.js';
+import type { UrlPolicy } from './domain/url-rules.js';
+import { DEMO_SEED_FILE } from './package-root.js';
+import { AccessTokens } from './security/access-tokens.js';
+import { LandingTokens } from './security/landing-tokens.js';
+import { SecretBox } from './security/secret-box.js';
+import { loadOrCreateSigningKey } from './security/signing-key.js';
+import { applySeed, readSeedFile } from './seed.js';
+import { openStore, type Store } from './store/db.js';
+import { IdempotencyRepository } from './store/idempotency.js';
+import { MerchantRepository } from './store/merchants.js';
+import { PaymentRepository } from './store/payments.js';
+import { PspRepository } from './store/psps.js';
+import { UserRepository } from './store/users.js';
+
+export interface Repositories {
+  readonly psps: PspRepository;
+  readonly merchants: MerchantRepository;
+  readonly users: UserRepository;
+  readonly payments: PaymentRepository;
+  readonly idempotency: IdempotencyRepository;
+}
+
+export interface Platform {
+  readonly config: Config;
+  readonly clock: Clock & { advance(ms: number): void };
+  readonly store: Store;
+  readonly repos: Repositories;
+  readonly accessTokens: AccessTokens;
+  readonly landingTokens: LandingTokens;
+  readonly secrets: SecretBox;
+  readonly urlPolicies: { readonly makePaymentUrl: UrlPolicy; readonly pspRedirectUrl: UrlPolicy };
+  /** The base of the URLs the platform hands out (PUBLIC_URL, or http://localhost:<bound port>). */
+  publicUrl(): string;
+  /** Called once the server listens, so a PORT=0 platform knows its URL. */
+  setBoundPort(port: number): void;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  /** A clock to use instead of the real one (tests). */
+  readonly clock?: AdjustableClock;
+}
+
+export async function buildPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
+  const clock = options.clock ?? new AdjustableClock();
+  const store = await openStore(config.databaseUrl);
+  try {
+    const repos: Repositories = {
+      psps: new PspRepository(store.db),
+      merchants: new MerchantRepository(store.db),
+      users: new UserRepository(store.db),
+      payments: new PaymentRepository(store.db),
+      idempotency: new IdempotencyRepository(store.db),
+    };
+    const seed = readSeedFile(config.seedFile ?? DEMO_SEED_FILE());
+    await applySeed(seed, repos, iso(clock.now()));
+    const key = await loadOrCreateSigningKey(store.db, iso(clock.now()));
+    const secrets = store.path ? SecretBox.fromKeyFile(`${store.path}.key`) : SecretBox.inMemory();
+    const production = config.profile === 'production';
+    let publicUrl = config.publicUrl;
+    const address = { allowLoopback: config.allowLoopbackCallbacks, allowPrivate: config.allowPrivateCallbacks };
+    return {
+      config,
+      clock,
+      store,
+      repos,
+      accessTokens: new AccessTokens(key, clock, config.accessTokenTtlSeconds, 'urn:vipps-psp-emulator:accesstoken'),
+      landingTokens: new LandingTokens(key, clock, 'urn:vipps-psp-emulator:deeplink'),
+      secrets,
+      urlPolicies: {
+        makePaymentUrl: { ...address, requireHttps: production },
+        pspRedirectUrl: { ...address, requireHttps: false },
+      },
+      publicUrl: () => publicUrl,
+      setBoundPort: (port: number) => {
+        if (!config.publicUrlExplicit) publicUrl = `http://localhost:${port}`;
+      },
+      close: () => store.close(),
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Idempotency keys (psp-facts.md §2.13): scoped per PSP and operation, kept at least 24 hours.
+ * The stored response is replayed byte for byte for the same key and request.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface StoredResponse {
+  readonly requestSha256: string;
+  readonly statusCode: number;
+  readonly body: string;
+}
+
+export class IdempotencyRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async find(trx: Db, pspId: string, scope: string, key: string, nowIso: string): Promise<StoredResponse | null> {
+    const row = await trx
+      .selectFrom('idempotency_keys')
+      .select(['request_sha256', 'status_code', 'response_body'])
+      .where('psp_id', '=', pspId)
+      .where('scope', '=', scope)
+      .where('idempotency_key', '=', key)
+      .where('expires_at', '>', nowIso)
+      .executeTakeFirst();
+    return row ? { requestSha256: row.request_sha256, statusCode: row.status_code, body: row.response_body } : null;
+  }
+
+  async save(
+    trx: Db,
+    entry: { pspId: string; scope: string; key: string; response: StoredResponse; createdAt: string; expiresAt: string },
+  ): Promise<void> {
+    await trx
+      .insertInto('idempotency_keys')
+      .values({
+        psp_id: entry.pspId,
+        scope: entry.scope,
+        idempotency_key: entry.key,
+        request_sha256: entry.response.requestSha256,
+        status_code: entry.response.statusCode,
+        response_body: entry.response.body,
+        created_at: entry.createdAt,
+        expires_at: entry.expiresAt,
+      })
+      .onConflict((oc) =>
+        oc.columns(['psp_id', 'scope', 'idempotency_key']).doUpdateSet({
+          request_sha256: entry.response.requestSha256,
+          status_code: entry.response.statusCode,
+          response_body: entry.response.body,
+          created_at: entry.createdAt,
+          expires_at: entry.expiresAt,
+        }),
+      )
+      .execute();
+  }
+
+  async purgeExpired(nowIso: string): Promise<number> {
+    const result = await this.db.deleteFrom('idempotency_keys').where('expires_at', '<=', nowIso).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

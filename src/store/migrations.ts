@@ -1,0 +1,15 @@
+/**
+ * Migrations, written with Kysely's schema builder only (no dialect-specific SQL) so the same
+ * list runs on SQLite and PostgreSQL. One file per migration under migrations/; append new
+ * ones here, never edit a released one.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import { m001_core } from './migrations/001-core.js';
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '001_core': m001_core,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

@@ -1,0 +1,245 @@
+/**
+ * The payment repository: one aggregate (payment + its PSP-visible log + its timeline).
+ * State changes are named transitions whose SQL carries the guard
+ * (`UPDATE … WHERE id = ? AND state IN (…)`, GUIDE practice 2): zero rows means another actor
+ * (timer, app, PSP) got there first, and the caller is told so.
+ */
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { Ore } from '../domain/money.js';
+import type { LogOperation, Payment, PaymentLogEntry } from '../domain/payment.js';
+import { type PaymentState, TRANSITIONS, type Transition } from '../domain/payment-lifecycle.js';
+import type { Database, PaymentsTable } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
+  id: r.id,
+  pspId: r.psp_id,
+  pspTransactionId: r.psp_transaction_id,
+  merchantSerialNumber: r.merchant_serial_number,
+  merchantOrderId: r.merchant_order_id,
+  amount: r.amount_ore as Ore,
+  currency: 'NOK',
+  customerMobileNumber: r.customer_mobile_number,
+  pspRedirectUrl: r.psp_redirect_url,
+  makePaymentUrl: r.make_payment_url,
+  paymentText: r.payment_text,
+  isApp: r.is_app === 1,
+  skipLandingPage: r.skip_landing_page === 1,
+  state: r.state as PaymentState,
+  dueAt: r.due_at,
+  linkExpiresAt: r.link_expires_at,
+  userPhone: r.user_phone,
+  cardId: r.card_id,
+  failureReason: r.failure_reason,
+  pspErrorId: r.psp_error_id,
+  pspErrorText: r.psp_error_text,
+  userMessage: r.user_message,
+  url3dSecure: r.url_3d_secure,
+  reservedAmount: r.reserved_ore as Ore,
+  capturedAmount: r.captured_ore as Ore,
+  refundedAmount: r.refunded_ore as Ore,
+  cancelled: r.cancelled === 1,
+  reservedAt: r.reserved_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export interface NewPayment {
+  readonly id: string;
+  readonly pspId: string;
+  readonly pspTransactionId: string;
+  readonly merchantSerialNumber: string;
+  readonly merchantOrderId: string;
+  readonly amount: Ore;
+  readonly customerMobileNumber: string | null;
+  readonly pspRedirectUrl: string;
+  readonly makePaymentUrl: string;
+  readonly makePaymentTokenSealed: string | null;
+  readonly paymentText: string | null;
+  readonly isApp: boolean;
+  readonly skipLandingPage: boolean;
+  readonly state: PaymentState;
+  readonly dueAt: string;
+  readonly linkExpiresAt: string;
+  readonly userPhone: string | null;
+  readonly createdAt: string;
+}
+
+/** Columns a transition may set besides the state. */
+export type TransitionPatch = Partial<
+  Pick<
+    Updateable<PaymentsTable>,
+    | 'due_at'
+    | 'user_phone'
+    | 'card_id'
+    | 'failure_reason'
+    | 'psp_error_id'
+    | 'psp_error_text'
+    | 'user_message'
+    | 'url_3d_secure'
+    | 'reserved_ore'
+    | 'reserved_at'
+    | 'make_payment_token_sealed'
+  >
+>;
+
+export class PaymentRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(trx: Db, p: NewPayment): Promise<void> {
+    await trx
+      .insertInto('payments')
+      .values({
+        id: p.id,
+        psp_id: p.pspId,
+        psp_transaction_id: p.pspTransactionId,
+        merchant_serial_number: p.merchantSerialNumber,
+        merchant_order_id: p.merchantOrderId,
+        amount_ore: p.amount,
+        currency: 'NOK',
+        customer_mobile_number: p.customerMobileNumber,
+        psp_redirect_url: p.pspRedirectUrl,
+        make_payment_url: p.makePaymentUrl,
+        make_payment_token_sealed: p.makePaymentTokenSealed,
+        payment_text: p.paymentText,
+        is_app: p.isApp ? 1 : 0,
+        skip_landing_page: p.skipLandingPage ? 1 : 0,
+        state: p.state,
+        due_at: p.dueAt,
+        link_expires_at: p.linkExpiresAt,
+        user_phone: p.userPhone,
+        created_at: p.createdAt,
+        updated_at: p.createdAt,
+      })
+      .execute();
+  }
+
+  async existsPspTransactionId(trx: Db, pspId: string, pspTransactionId: string): Promise<boolean> {
+    const row = await trx
+      .selectFrom('payments')
+      .select('id')
+      .where('psp_id', '=', pspId)
+      .where('psp_transaction_id', '=', pspTransactionId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async existsMerchantOrderId(trx: Db, msn: string, merchantOrderId: string): Promise<boolean> {
+    const row = await trx
+      .selectFrom('payments')
+      .select('id')
+      .where('merchant_serial_number', '=', msn)
+      .where('merchant_order_id', '=', merchantOrderId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async findByPspTransactionId(pspId: string, pspTransactionId: string, trx: Db = this.db): Promise<Payment | null> {
+    const row = await trx
+      .selectFrom('payments')
+      .selectAll()
+      .where('psp_id', '=', pspId)
+      .where('psp_transaction_id', '=', pspTransactionId)
+      .executeTakeFirst();
+    return row ? toPayment(row) : null;
+  }
+
+  async findById(id: string, trx: Db = this.db): Promise<Payment | null> {
+    const row = await trx.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toPayment(row) : null;
+  }
+
+  async sealedMakePaymentToken(id: string, trx: Db = this.db): Promise<string | null> {
+    const row = await trx.selectFrom('payments').select('make_payment_token_sealed').where('id', '=', id).executeTakeFirst();
+    return row?.make_payment_token_sealed ?? null;
+  }
+
+  async log(paymentId: string, trx: Db = this.db): Promise<PaymentLogEntry[]> {
+    const rows = await trx.selectFrom('payment_log').selectAll().where('payment_id', '=', paymentId).orderBy('seq').execute();
+    return rows.map((r) => ({
+      seq: r.seq,
+      operation: r.operation as LogOperation,
+      amount: r.amount_ore as Ore,
+      paymentText: r.payment_text,
+      success: r.success === 1,
+      at: r.at,
+    }));
+  }
+
+  async appendLog(
+    trx: Db,
+    paymentId: string,
+    entry: { operation: LogOperation; amount: Ore; paymentText: string | null; success: boolean; at: string },
+  ): Promise<void> {
+    const last = await trx
+      .selectFrom('payment_log')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('payment_id', '=', paymentId)
+      .executeTakeFirst();
+    await trx
+      .insertInto('payment_log')
+      .values({
+        payment_id: paymentId,
+        seq: Number(last?.seq ?? 0) + 1,
+        operation: entry.operation,
+        amount_ore: entry.amount,
+        payment_text: entry.paymentText,
+        success: entry.success ? 1 : 0,
+        at: entry.at,
+      })
+      .execute();
+  }
+
+  async appendEvent(trx: Db, paymentId: string, at: string, type: string, detail?: Record<string, unknown>): Promise<void> {
+    const last = await trx
+      .selectFrom('payment_events')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('payment_id', '=', paymentId)
+      .executeTakeFirst();
+    await trx
+      .insertInto('payment_events')
+      .values({
+        payment_id: paymentId,
+        seq: Number(last?.seq ?? 0) + 1,
+        at,
+        type,
+        detail_json: detail ? JSON.stringify(detail) : null,
+      })
+      .execute();
+  }
+
+  async events(paymentId: string): Promise<{ at: string; type: string; detail: unknown }[]> {
+    const rows = await this.db.selectFrom('payment_events').selectAll().where('payment_id', '=', paymentId).orderBy('seq').execute();
+    return rows.map((r) => ({ at: r.at, type: r.type, detail: r.detail_json ? JSON.parse(r.detail_json) : null }));
+  }
+
+  /**
+   * Applies a named transition with a conditional write. Returns the new payment, or null when
+   * the payment was not in one of the transition's `from` states (a race or a repeat).
+   */
+  async transition(trx: Db, id: string, transition: Transition, nowIso: string, patch: TransitionPatch = {}): Promise<Payment | null> {
+    const { from, to } = TRANSITIONS[transition];
+    const result = await trx
+      .updateTable('payments')
+      .set({ ...patch, state: to, updated_at: nowIso })
+      .where('id', '=', id)
+      .where('state', 'in', [...from])
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return null;
+    await this.appendEvent(trx, id, nowIso, `state:${to}`, { transition });
+    return this.findById(id, trx);
+  }
+
+  /** Payments whose due time has come, oldest first (the expiry sweep). */
+  async listDue(nowIso: string, limit: number): Promise<{ id: string; state: PaymentState }[]> {
+    const rows = await this.db
+      .selectFrom('payments')
+      .select(['id', 'state'])
+      .where('due_at', '<=', nowIso)
+      .orderBy('due_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, state: r.state as PaymentState }));
+  }
+}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { pspSpec } from './helpers/openapi.js';
+import { DEMO, initBody, PspApi, seedWithOtherPsp, startTestPlatform, type TestPlatform, uid } from './helpers/platform.js';
+
+const spec = pspSpec();
+type Errors = { errorCode: string; errorMessage: string; contextId: string }[];
+
+function assertError(r: { status: number; json: unknown }, status: number, errorCode: string, errorMessage: string | RegExp) {
+  assert.equal(r.status, status, JSON.stringify(r.json));
+  if (status === 400) spec.assertResponse('/v3/psppayments/init', 'post', 400, r.json);
+  const errors = r.json as Errors;
+  assert.equal(errors.length, 1);
+  const [e] = errors;
+  assert.equal(e?.errorCode, errorCode);
+  if (typeof errorMessage === 'string') assert.equal(e?.errorMessage, errorMessage);
+  else assert.match(e?.errorMessage ?? '', errorMessage);
+  assert.match(e?.contextId ?? '', /^[0-9a-f-]{36}$/);
+}
+
+describe('POST /psp/v3/psppayments/init (test profile)', () => {
+  let p: TestPlatform;
+  let api: PspApi;
+  before(async () => {
+    p = await startTestPlatform({ seed: seedWithOtherPsp() });
+    api = await PspApi.connect(p.url);
+  });
+  after(() => p.close());
+
+  it('initiates a payment and answers with the landing page URL holding a 5-minute signed token', async () => {
+    const body = initBody();
+    const r = await api.init(body);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json;charset=UTF-8/i);
+    spec.assertResponse('/v3/psppayments/init', 'post', 200, r.json);
+    assert.equal(r.json.pspTransactionId, body.pspTransactionId);
+    assert.equal(r.json.merchantOrderId, body.merchantOrderId);
+    const url = new URL(r.json.vippsRedirectUrl);
+    assert.equal(url.origin, p.running.platform.publicUrl());
+    assert.equal(url.pathname, '/dwo-api-application/v1/deeplink/vippsgateway');
+    const token = url.searchParams.get('token') ?? '';
+    assert.equal(decodeProtectedHeader(token).alg, 'RS256');
+    const claims = decodeJwt(token);
+    assert.equal(claims.appType, 'LANDINGPAGE');
+    assert.equal(claims.tokenType, 'DEEPLINK');
+    assert.equal(claims.merchantSerialNumber, DEMO.msn);
+    assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 300);
+  });
+
+  it('accepts the amount as a numeric JSON string, a trailing slash and any path case', async () => {
+    const r = await api.post('/psp/v3/PSPpayments/Init/', initBody({ amount: '49900' }));
+    assert.equal(r.status, 200);
+  });
+
+  it('gives a vippsMT:// deeplink for isApp in the test profile, and accepts an app scheme redirect URL', async () => {
+    const r = await api.init(initBody({ isApp: true, pspRedirectUrl: 'myshopapp://order/1' }));
+    assert.equal(r.status, 200);
+    assert.match(r.json.vippsRedirectUrl, /^vippsMT:\/\/\?token=[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  it('answers a duplicate pspTransactionId with 44 and a duplicate merchantOrderId with 99', async () => {
+    const body = initBody();
+    assert.equal((await api.init(body)).status, 200);
+    assertError(await api.init({ ...body, merchantOrderId: uid('o-') }), 400, '44', 'PSP Transaction id already exists');
+    assertError(await api.init({ ...body, pspTransactionId: uid('p') }), 400, '99', 'OrderId already exists');
+  });
+
+  it('allows the same merchantOrderId on another sales unit', async () => {
+    const body = initBody();
+    assert.equal((await api.init(body)).status, 200);
+    const r = await api.init({ ...body, pspTransactionId: uid('p') }, { 'Merchant-Serial-Number': DEMO.skipMsn });
+    assert.equal(r.status, 200);
+  });
+
+  it('rejects bad amounts with code "amount"', async () => {
+    for (const amount of [99, 0, -100, '49.9', 499.5, 'abc', 2_147_483_648, null]) {
+      assertError(await api.init(initBody({ amount })), 400, 'amount', 'amount.less.than.one');
+    }
+    const { amount: _, ...withoutAmount } = initBody();
+    assertError(await api.init(withoutAmount), 400, 'amount', 'amount.less.than.one');
+  });
+
+  it('rejects a currency other than NOK', async () => {
+    assertError(await api.init(initBody({ currency: 'SEK' })), 400, 'currency', 'transaction.currency.invalid');
+  });
+
+  it('rejects invalid field values with code 51', async () => {
+    assertError(await api.init(initBody({ pspTransactionId: 'x'.repeat(37) })), 400, '51', /^Invalid request: pspTransactionId/);
+    assertError(await api.init(initBody({ pspTransactionId: 'has space' })), 400, '51', /^Invalid request: pspTransactionId/);
+    assertError(await api.init(initBody({ merchantOrderId: 'order_1' })), 400, '51', /^Invalid request: merchantOrderId/);
+    assertError(await api.init(initBody({ merchantOrderId: 'o'.repeat(51) })), 400, '51', /^Invalid request: merchantOrderId/);
+    assertError(await api.init(initBody({ customerMobileNumber: '+4791234567' })), 400, '51', /^Invalid request: customerMobileNumber/);
+    assertError(await api.init(initBody({ paymentText: 'x'.repeat(101) })), 400, '51', /^Invalid request: paymentText/);
+    assertError(await api.init(initBody({ makePaymentToken: 'x'.repeat(256) })), 400, '51', /^Invalid request: makePaymentToken/);
+    const { pspTransactionId: _, ...withoutId } = initBody();
+    assertError(await api.init(withoutId), 400, '51', 'Invalid request: pspTransactionId is required');
+  });
+
+  it('answers a body that is not JSON with code 51', async () => {
+    const r = await fetch(`${p.url}/psp/v3/psppayments/init`, { method: 'POST', headers: api.headers(), body: '{"amount":' });
+    assertError({ status: r.status, json: await r.json() }, 400, '51', 'Invalid request: the request body is not valid JSON');
+  });
+
+  it('rejects an invalid pspRedirectUrl and makePaymentUrl', async () => {
+    assertError(await api.init(initBody({ pspRedirectUrl: 'not a url' })), 400, '51', 'Invalid pspRedirectUrl');
+    assertError(await api.init(initBody({ pspRedirectUrl: 'ftp://shop.example/x' })), 400, '51', 'Invalid pspRedirectUrl');
+    assertError(await api.init(initBody({ makePaymentUrl: 'shop.example/mp' })), 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
+    const { makePaymentUrl: _, ...without } = initBody();
+    assertError(await api.init(without), 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
+  });
+
+  it('accepts localhost and 127.0.0.1 callback URLs in the test profile', async () => {
+    for (const makePaymentUrl of ['http://localhost:8080/mp', 'http://127.0.0.1:8080/mp', 'https://psp.example.com/mp']) {
+      assert.equal((await api.init(initBody({ makePaymentUrl }))).status, 200, makePaymentUrl);
+    }
+  });
+
+  it('refuses link-local and metadata addresses in every profile', async () => {
+    for (const makePaymentUrl of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://169.254.10.1/mp',
+      'http://[fe80::1]/mp',
+      'http://metadata.google.internal/x',
+    ]) {
+      assertError(await api.init(initBody({ makePaymentUrl })), 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
+    }
+    assertError(await api.init(initBody({ pspRedirectUrl: 'http://169.254.169.254/' })), 400, '51', 'Invalid pspRedirectUrl');
+  });
+
+  it('refuses skipLandingPage for a sales unit that is not allowed to skip it', async () => {
+    assertError(
+      await api.init(initBody({ skipLandingPage: true, customerMobileNumber: DEMO.user })),
+      400,
+      '38',
+      'The sales unit is not allowed to skip the landing page. See the FAQ.',
+    );
+  });
+
+  it('requires customerMobileNumber with skipLandingPage, and accepts it on a whitelisted sales unit', async () => {
+    const kiosk = { 'Merchant-Serial-Number': DEMO.skipMsn };
+    assertError(await api.init(initBody({ skipLandingPage: true }), kiosk), 400, '51', /customerMobileNumber is required/);
+    const r = await api.init(initBody({ skipLandingPage: true, customerMobileNumber: DEMO.user }), kiosk);
+    assert.equal(r.status, 200);
+  });
+});
+
+describe('POST /psp/v3/psppayments/init (production profile)', () => {
+  let p: TestPlatform;
+  let api: PspApi;
+  before(async () => {
+    p = await startTestPlatform({ env: { PROFILE: 'production' } });
+    api = await PspApi.connect(p.url);
+  });
+  after(() => p.close());
+
+  it('requires an https makePaymentUrl on a public host', async () => {
+    for (const makePaymentUrl of [
+      'http://psp.example.com/mp',
+      'https://localhost/mp',
+      'https://127.0.0.1/mp',
+      'https://10.0.0.5/mp',
+      'https://intranet/mp',
+    ]) {
+      assertError(
+        await api.init(initBody({ makePaymentUrl, pspRedirectUrl: 'https://shop.example.com/r' })),
+        400,
+        'makePaymentUrl',
+        'Invalid makePaymentUrl',
+      );
+    }
+    const ok = await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', pspRedirectUrl: 'https://shop.example.com/r' }));
+    assert.equal(ok.status, 200);
+  });
+
+  it('rejects localhost redirect URLs and gives a vipps:// deeplink for isApp', async () => {
+    assertError(
+      await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', pspRedirectUrl: 'http://localhost/r' })),
+      400,
+      '51',
+      'Invalid pspRedirectUrl',
+    );
+    const r = await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', isApp: true, pspRedirectUrl: 'shop://x' }));
+    assert.equal(r.status, 200);
+    assert.match(r.json.vippsRedirectUrl, /^vipps:\/\/\?token=/);
+  });
+});

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
+import { pspSpec } from './helpers/openapi.js';
+import { call, DEMO, initBody, OTHER_PSP, PspApi, seedWithOtherPsp, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+const INVALID_TOKEN = { statusCode: 401, message: 'Unauthorized. Access token is missing or invalid.' };
+
+describe('authentication of the PSP endpoints', () => {
+  let p: TestPlatform;
+  let api: PspApi;
+  before(async () => {
+    p = await startTestPlatform({ seed: seedWithOtherPsp() });
+    api = await PspApi.connect(p.url);
+  });
+  after(() => p.close());
+
+  const init = (headers: Record<string, string>) =>
+    call<unknown>(`${p.url}/psp/v3/psppayments/init`, { method: 'POST', headers, body: JSON.stringify(initBody()) });
+
+  it('accepts header names in any case (PSP-ID as the Postman collection sends it)', async () => {
+    const h = api.headers();
+    const r = await init({
+      AUTHORIZATION: h.Authorization ?? '',
+      'ocp-apim-subscription-key': DEMO.subscriptionKey,
+      'PSP-ID': DEMO.pspId,
+      'merchant-serial-number': DEMO.msn,
+      'content-type': 'application/json',
+    });
+    assert.equal(r.status, 200);
+  });
+
+  it('refuses a missing token, a lowercase "bearer" and a token without the prefix with 401', async () => {
+    const h = api.headers();
+    for (const authorization of [undefined, `bearer ${api.token}`, api.token]) {
+      const headers = { ...h };
+      if (authorization === undefined) delete (headers as Record<string, string>).Authorization;
+      else headers.Authorization = authorization;
+      const r = await init(headers);
+      assert.equal(r.status, 401, String(authorization).slice(0, 10));
+      assert.deepEqual(r.json, INVALID_TOKEN);
+    }
+  });
+
+  it('refuses a forged token (another key, same claims) with 401', async () => {
+    const claims = decodeJwt(api.token);
+    const { privateKey } = await generateKeyPair('RS256');
+    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'x' }).sign(privateKey);
+    const r = await init(api.headers({ Authorization: `Bearer ${forged}` }));
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.json, INVALID_TOKEN);
+  });
+
+  it('refuses an expired token once the platform clock passes its expiry', async () => {
+    const token = (await PspApi.connect(p.url)).token;
+    p.clock.advance(3601 * 1000);
+    const r = await init(api.headers({ Authorization: `Bearer ${token}` }));
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.json, INVALID_TOKEN);
+    api = await PspApi.connect(p.url);
+  });
+
+  it('refuses a subscription key of another PSP than the token', async () => {
+    const r = await init(api.headers({ 'Ocp-Apim-Subscription-Key': OTHER_PSP.subscriptionKey }));
+    assert.equal(r.status, 401);
+    assert.deepEqual(
+      (r.json as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
+      [['Unauthorized', 'Subscription not found']],
+    );
+  });
+
+  it('refuses a Psp-Id that is not the token’s PSP with 403, and a missing one', async () => {
+    for (const pspId of [OTHER_PSP.pspId, undefined]) {
+      const headers = api.headers();
+      if (pspId === undefined) delete (headers as Record<string, string>)['Psp-Id'];
+      else headers['Psp-Id'] = pspId;
+      const r = await init(headers);
+      assert.equal(r.status, 403);
+      const [e] = r.json as { errorCode: string; errorMessage: string; contextId: string }[];
+      assert.equal(e?.errorCode, 'Forbidden');
+      assert.match(e?.contextId ?? '', /^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('answers an MSN of another PSP with the exact Invalid MSN message', async () => {
+    const r = await init(api.headers({ 'Merchant-Serial-Number': OTHER_PSP.msn }));
+    assert.equal(r.status, 403);
+    pspSpec().assertResponse('/v3/psppayments/init', 'post', 400, r.json); // same ErrorDetails shape
+    const [e] = r.json as { errorCode: string; errorMessage: string }[];
+    assert.equal(
+      e?.errorMessage,
+      'Invalid MSN: 654321. This MSN is not valid for the provided PSP id. Check that you are using the correct credentials for the right environment.',
+    );
+  });
+
+  it('answers an unknown or deactivated MSN with code 21', async () => {
+    for (const msn of ['999999', '111111']) {
+      const r = await init(api.headers({ 'Merchant-Serial-Number': msn }));
+      assert.equal(r.status, 400);
+      pspSpec().assertResponse('/v3/psppayments/init', 'post', 400, r.json);
+      const [e] = r.json as { errorCode: string; errorMessage: string }[];
+      assert.deepEqual([e?.errorCode, e?.errorMessage], ['21', 'Merchant not available or active']);
+    }
+  });
+
+  it('answers a missing MSN header with code 51', async () => {
+    const headers = api.headers();
+    delete (headers as Record<string, string>)['Merchant-Serial-Number'];
+    const r = await init(headers);
+    assert.equal(r.status, 400);
+    const [e] = r.json as { errorCode: string; errorMessage: string }[];
+    assert.equal(e?.errorCode, '51');
+    assert.match(e?.errorMessage ?? '', /Merchant-Serial-Number/);
+  });
+});
