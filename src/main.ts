@@ -22,14 +22,18 @@ export interface StartOptions {
 }
 
 export async function startPlatform(config: Config, options: StartOptions = {}): Promise<RunningPlatform> {
-  const platform = await buildPlatform(config, options.clock ? { clock: options.clock } : {});
+  const platform = await buildPlatform(config, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+  });
   let app: FastifyInstance | undefined;
   try {
-    app = await buildHttpApp(platform, options.logStream ? { logStream: options.logStream } : {});
+    app = await buildHttpApp(platform);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     platform.setBoundPort(port);
+    platform.scheduler.start(config.sweepIntervalMs);
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const running = app;
     let closed = false;

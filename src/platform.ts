@@ -5,6 +5,8 @@
 import { AdjustableClock, type Clock, iso } from './clock.js';
 import type { Config } from './config.js';
 import type { UrlPolicy } from './domain/url-rules.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { createLogger, type Logger } from './logger.js';
 import { DEMO_SEED_FILE } from './package-root.js';
 import { AccessTokens } from './security/access-tokens.js';
 import { LandingTokens } from './security/landing-tokens.js';
@@ -28,12 +30,15 @@ export interface Repositories {
 
 export interface Platform {
   readonly config: Config;
+  readonly log: Logger;
   readonly clock: Clock & { advance(ms: number): void };
   readonly store: Store;
   readonly repos: Repositories;
   readonly accessTokens: AccessTokens;
   readonly landingTokens: LandingTokens;
   readonly secrets: SecretBox;
+  /** Due work: jobs register here; started by main.ts, run at once by the clock control. */
+  readonly scheduler: Scheduler;
   readonly urlPolicies: { readonly makePaymentUrl: UrlPolicy; readonly pspRedirectUrl: UrlPolicy };
   /** The base of the URLs the platform hands out (PUBLIC_URL, or http://localhost:<bound port>). */
   publicUrl(): string;
@@ -45,10 +50,13 @@ export interface Platform {
 export interface PlatformOptions {
   /** A clock to use instead of the real one (tests). */
   readonly clock?: AdjustableClock;
+  /** Where logs go (default stdout). Tests pass a stream to inspect them. */
+  readonly logStream?: NodeJS.WritableStream;
 }
 
 export async function buildPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   const clock = options.clock ?? new AdjustableClock();
+  const log = createLogger(config.logLevel, options.logStream);
   const store = await openStore(config.databaseUrl);
   try {
     const repos: Repositories = {
@@ -65,9 +73,15 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
     const production = config.profile === 'production';
     let publicUrl = config.publicUrl;
     const address = { allowLoopback: config.allowLoopbackCallbacks, allowPrivate: config.allowPrivateCallbacks };
+    const scheduler = new Scheduler(
+      () => clock.now(),
+      (job, error) => log.error({ err: error, job }, 'job failed'),
+    );
     return {
       config,
+      log,
       clock,
+      scheduler,
       store,
       repos,
       accessTokens: new AccessTokens(key, clock, config.accessTokenTtlSeconds, 'urn:vipps-psp-emulator:accesstoken'),
@@ -81,7 +95,10 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       setBoundPort: (port: number) => {
         if (!config.publicUrlExplicit) publicUrl = `http://localhost:${port}`;
       },
-      close: () => store.close(),
+      close: async () => {
+        await scheduler.stop();
+        await store.close();
+      },
     };
   } catch (error) {
     await store.close();

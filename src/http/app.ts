@@ -4,51 +4,17 @@
  * structured logs, and the one error handler.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Platform } from '../platform.js';
 import { installErrorHandling } from './error-handler.js';
 import { accessTokenRoutes } from './routes/access-token.js';
+import { emulatorClockRoutes } from './routes/emulator-clock.js';
 import { pspPaymentRoutes } from './routes/psp-payments.js';
 
-export interface HttpOptions {
-  /** Where logs go (default stdout). Tests pass a stream to inspect them. */
-  readonly logStream?: NodeJS.WritableStream;
-}
-
-/** Secrets never reach the log (GUIDE: reliability and security). */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.client_secret',
-  'req.headers["client_secret"]',
-  'req.headers["ocp-apim-subscription-key"]',
-  'headers.authorization',
-  'makePaymentToken',
-  '*.makePaymentToken',
-  'cryptogram',
-  '*.cryptogram',
-];
-
-/** Drops query strings that carry tokens (`?token=<landing JWT>`) from logged URLs. */
-export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|t)=)[^&#]*/gi, '$1[REDACTED]');
-}
-
-export async function buildHttpApp(platform: Platform, options: HttpOptions = {}): Promise<FastifyInstance> {
+export async function buildHttpApp(platform: Platform): Promise<FastifyInstance> {
   const { config } = platform;
   const app = Fastify({
-    logger: {
-      level: config.logLevel,
-      ...(options.logStream ? { stream: options.logStream } : {}),
-      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-      serializers: {
-        req: (req: { method: string; url: string; hostname?: string; ip?: string }) => ({
-          method: req.method,
-          url: redactUrl(req.url),
-          hostname: req.hostname,
-          remoteAddress: req.ip,
-        }),
-      },
-    },
+    loggerInstance: platform.log as FastifyBaseLogger,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
@@ -71,6 +37,11 @@ export async function buildHttpApp(platform: Platform, options: HttpOptions = {}
 
   await app.register(accessTokenRoutes, { platform });
   await app.register(pspPaymentRoutes, { platform });
+  // The control API exists only in the test profile; in production it answers 404 like any
+  // unknown path.
+  if (config.profile === 'test') {
+    await app.register(emulatorClockRoutes, { platform });
+  }
   app.get('/health', async () => ({ status: 'UP', profile: config.profile }));
   return app;
 }
