@@ -26,6 +26,7 @@ const FLAGS = [
   'request-timeout-ms',
   'idempotency-ttl-seconds',
   'sweep-interval-ms',
+  'sqlite-synchronous',
 ] as const;
 
 const HELP = `Usage: vipps-psp-emulator [options]
@@ -44,6 +45,7 @@ variable (--public-url ↔ PUBLIC_URL); options win.
   --status-batch-schedule <s> STATUS_BATCH_SCHEDULE: immediate|nightly|manual|never
   --allow-loopback-callbacks <true|false>  ALLOW_LOOPBACK_CALLBACKS (default: true in test)
   --allow-private-callbacks <true|false>   ALLOW_PRIVATE_CALLBACKS (default false)
+  --sqlite-synchronous <FULL|NORMAL>       SQLITE_SYNCHRONOUS (default FULL: fsync per commit)
   --help                      this text
 `;
 

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 
 export type Profile = 'test' | 'production';
 export type StatusBatchSchedule = 'immediate' | 'nightly' | 'manual' | 'never';
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
 export interface Config {
   readonly port: number;
@@ -15,6 +16,12 @@ export interface Config {
   /** Whether PUBLIC_URL was given; if not, it follows the port the server is bound to. */
   readonly publicUrlExplicit: boolean;
   readonly databaseUrl: string;
+  /**
+   * SQLite `synchronous` pragma: FULL (default) fsyncs the WAL at every commit and survives power
+   * loss; NORMAL may lose the last commits on power loss (never corrupts). NORMAL exists for the
+   * benchmark's durability comparison (docs/PERFORMANCE.md), not as a recommendation.
+   */
+  readonly sqliteSynchronous: SqliteSynchronous;
   /** Path of the seed file, or null for the built-in demo seed. */
   readonly seedFile: string | null;
   readonly profile: Profile;
@@ -109,6 +116,7 @@ export function parseConfig(env: Env): Config {
     publicUrl,
     publicUrlExplicit: Boolean(env.PUBLIC_URL),
     databaseUrl,
+    sqliteSynchronous: enumVar<SqliteSynchronous>(env, 'SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'], 'FULL'),
     seedFile: env.SEED_FILE && env.SEED_FILE !== '' ? resolve(env.SEED_FILE) : null,
     profile,
     logLevel: enumVar(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),

@@ -2,9 +2,12 @@
  * The platform's parts, built once from config (main.ts) and handed to services and routes.
  * No globals: tests build as many platforms as they like, each on its own database.
  */
+
+import { createOutboundHttp } from './callbacks/outbound-http.js';
 import { AdjustableClock, type Clock, iso } from './clock.js';
 import type { Config } from './config.js';
 import type { UrlPolicy } from './domain/url-rules.js';
+import { PaymentEvents } from './events.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { createLogger, type Logger } from './logger.js';
 import { DEMO_SEED_FILE } from './package-root.js';
@@ -13,12 +16,15 @@ import { LandingTokens } from './security/landing-tokens.js';
 import { SecretBox } from './security/secret-box.js';
 import { loadOrCreateSigningKey } from './security/signing-key.js';
 import { applySeed, readSeedFile } from './seed.js';
+import { ApprovalEngine } from './services/approval-engine.js';
+import { CallbackAttemptRepository } from './store/callback-attempts.js';
 import { openStore, type Store } from './store/db.js';
 import { IdempotencyRepository } from './store/idempotency.js';
 import { MerchantRepository } from './store/merchants.js';
 import { PaymentRepository } from './store/payments.js';
 import { PspRepository } from './store/psps.js';
 import { UserRepository } from './store/users.js';
+import { TokenService } from './wallet/token-service.js';
 
 export interface Repositories {
   readonly psps: PspRepository;
@@ -26,6 +32,7 @@ export interface Repositories {
   readonly users: UserRepository;
   readonly payments: PaymentRepository;
   readonly idempotency: IdempotencyRepository;
+  readonly callbacks: CallbackAttemptRepository;
 }
 
 export interface Platform {
@@ -37,6 +44,10 @@ export interface Platform {
   readonly accessTokens: AccessTokens;
   readonly landingTokens: LandingTokens;
   readonly secrets: SecretBox;
+  /** The approval engine: the one way a payment gets its outcome (services/approval-engine.ts). */
+  readonly engine: ApprovalEngine;
+  /** Payment changes, for the app's push and the landing page's live status. */
+  readonly events: PaymentEvents;
   /** Due work: jobs register here; started by main.ts, run at once by the clock control. */
   readonly scheduler: Scheduler;
   readonly urlPolicies: { readonly makePaymentUrl: UrlPolicy; readonly pspRedirectUrl: UrlPolicy };
@@ -57,7 +68,7 @@ export interface PlatformOptions {
 export async function buildPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   const clock = options.clock ?? new AdjustableClock();
   const log = createLogger(config.logLevel, options.logStream);
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { synchronous: config.sqliteSynchronous });
   try {
     const repos: Repositories = {
       psps: new PspRepository(store.db),
@@ -65,6 +76,7 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       users: new UserRepository(store.db),
       payments: new PaymentRepository(store.db),
       idempotency: new IdempotencyRepository(store.db),
+      callbacks: new CallbackAttemptRepository(store.db),
     };
     const seed = readSeedFile(config.seedFile ?? DEMO_SEED_FILE());
     await applySeed(seed, repos, iso(clock.now()));
@@ -77,7 +89,10 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       () => clock.now(),
       (job, error) => log.error({ err: error, job }, 'job failed'),
     );
-    return {
+    const events = new PaymentEvents();
+    const platform: Platform = {
+      engine: undefined as unknown as ApprovalEngine, // set below: the engine needs the platform
+      events,
       config,
       log,
       clock,
@@ -100,6 +115,16 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
         await store.close();
       },
     };
+    const engine = new ApprovalEngine({
+      platform,
+      // Token numbers are derived per database (stable across restarts), from the key id.
+      tokens: new TokenService(`vipps-psp-emulator-tokens:${key.kid}`, config.profile === 'test'),
+      http: createOutboundHttp(address),
+      events,
+    });
+    (platform as { engine: ApprovalEngine }).engine = engine;
+    scheduler.register('approval-sweep', (nowMs) => engine.sweep(nowMs));
+    return platform;
   } catch (error) {
     await store.close();
     throw error;

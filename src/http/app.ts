@@ -9,6 +9,9 @@ import type { Platform } from '../platform.js';
 import { installErrorHandling } from './error-handler.js';
 import { accessTokenRoutes } from './routes/access-token.js';
 import { emulatorClockRoutes } from './routes/emulator-clock.js';
+import { emulatorPaymentRoutes } from './routes/emulator-payments.js';
+import { forceApproveRoutes } from './routes/force-approve.js';
+import { mobileInterceptRoutes } from './routes/mobile-intercept.js';
 import { pspPaymentRoutes } from './routes/psp-payments.js';
 
 export async function buildHttpApp(platform: Platform): Promise<FastifyInstance> {
@@ -37,10 +40,13 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
 
   await app.register(accessTokenRoutes, { platform });
   await app.register(pspPaymentRoutes, { platform });
+  await app.register(mobileInterceptRoutes, { platform });
   // The control API exists only in the test profile; in production it answers 404 like any
   // unknown path.
   if (config.profile === 'test') {
     await app.register(emulatorClockRoutes, { platform });
+    await app.register(emulatorPaymentRoutes, { platform });
+    await app.register(forceApproveRoutes, { platform });
   }
   app.get('/health', async () => ({ status: 'UP', profile: config.profile }));
   return app;

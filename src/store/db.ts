@@ -1,6 +1,7 @@
 /**
  * The database seam (GUIDE practice 8): Kysely over better-sqlite3 as the embedded default.
- * Only this file knows the dialect. WAL with synchronous=FULL survives power loss.
+ * Only this file knows the dialect. WAL with synchronous=FULL (the default) survives power loss;
+ * NORMAL is offered for the benchmark's durability comparison (docs/PERFORMANCE.md).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,13 +23,18 @@ export function sqlitePathOf(databaseUrl: string): string | null {
   return rest.startsWith('//') ? rest.slice(2) : rest;
 }
 
-export async function openStore(databaseUrl: string): Promise<Store> {
+export interface StoreOptions {
+  /** SQLite `synchronous` pragma (default FULL: an fsync per commit). */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+}
+
+export async function openStore(databaseUrl: string, options: StoreOptions = {}): Promise<Store> {
   if (!databaseUrl.startsWith('sqlite:')) throw new Error(`unsupported DATABASE_URL: ${databaseUrl}`);
   const path = sqlitePathOf(databaseUrl);
   if (path) mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path ?? ':memory:');
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });

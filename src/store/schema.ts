@@ -132,6 +132,30 @@ export interface IdempotencyKeysTable {
   expires_at: string;
 }
 
+export interface CallbackAttemptsTable {
+  id: string;
+  payment_id: string;
+  attempt_no: number;
+  /** ACCEPTED | TIMEOUT | USER_CANCEL */
+  payment_state: string;
+  /** PENDING (committed, not yet sent) | IN_FLIGHT | DONE */
+  status: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  latency_ms: number | null;
+  http_status: number | null;
+  content_type: string | null;
+  /** OK | FAIL | SOFT_DECLINE | INVALID_RESPONSE | HTTP_ERROR | TIMEOUT | CONNECTION_ERROR | ADDRESS_REFUSED | ABANDONED */
+  outcome: string | null;
+  response_json: string | null;
+  error: string | null;
+  token_type: string | null;
+  token_last4: string | null;
+  bin: string | null;
+  eci: string | null;
+}
+
 export interface Database {
   signing_keys: SigningKeysTable;
   psps: PspsTable;
@@ -142,4 +166,5 @@ export interface Database {
   payment_log: PaymentLogTable;
   payment_events: PaymentEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  callback_attempts: CallbackAttemptsTable;
 }

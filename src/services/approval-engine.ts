@@ -1,0 +1,544 @@
+/**
+ * The approval engine (psp-facts.md §2.4–§2.7, §2.10, §2.13): what happens between the user
+ * saying yes and the PSP holding a network token, and every way it can go wrong.
+ *
+ * The landing page, the simulated app, force approve and the control API all call these
+ * functions; none of them changes a payment any other way. Every change is a named transition
+ * with a conditional write, so the app, the expiry sweep and the PSP racing on one payment
+ * resolve to exactly one outcome (GUIDE practice 2). A makePayment call is committed as a
+ * pending attempt together with its state change, and only then made (GUIDE practice 6).
+ */
+import { randomUUID } from 'node:crypto';
+import type { OutboundHttp } from '../callbacks/outbound-http.js';
+import { iso } from '../clock.js';
+import { ApiError } from '../domain/errors.js';
+import {
+  buildMakePaymentBody,
+  type CallbackOutcome,
+  type CallbackPaymentState,
+  type InterpretedAnswer,
+  interpretMakePaymentAnswer,
+  type ThreeDsOperation,
+  userMessageFor,
+} from '../domain/make-payment.js';
+import type { Card } from '../domain/parties.js';
+import { canPayBusinesses, cardUsable } from '../domain/parties.js';
+import type { Payment } from '../domain/payment.js';
+import { TRANSITIONS } from '../domain/payment-lifecycle.js';
+import { osloDate } from '../domain/time.js';
+import type { PaymentEvents } from '../events.js';
+import type { Platform } from '../platform.js';
+import type { AttemptResult } from '../store/callback-attempts.js';
+import type { NetworkToken, TokenService } from '../wallet/token-service.js';
+
+/** Time the user has to finish 3-D Secure after a soft decline (undocumented; our decision). */
+export const THREE_DS_TTL_SECONDS = 300;
+/** A CONFIRMING payment whose call was cut off by a restart is failed this long after the deadline. */
+const RECOVERY_GRACE_MS = 30_000;
+/** How many notification callbacks (TIMEOUT / USER_CANCEL) are delivered at once. */
+const NOTIFY_CONCURRENCY = 16;
+const SWEEP_BATCH = 1000;
+
+export interface ApprovalOutcome {
+  readonly payment: Payment;
+  /** The outcome of the last makePayment attempt (null when none was made). */
+  readonly outcome: CallbackOutcome | null;
+}
+
+export interface ApprovalDeps {
+  readonly platform: Platform;
+  readonly tokens: TokenService;
+  readonly http: OutboundHttp;
+  readonly events: PaymentEvents;
+}
+
+/** The three 3-D Secure return URLs of one attempt, on this platform (§2.6 → impl). */
+export function operationsFor(publicUrl: string, attemptId: string): { url: string; operation: ThreeDsOperation }[] {
+  const url = (code: string) => `${publicUrl}/mobileintercept?transactionId=${attemptId}&responsecode=${code}`;
+  return [
+    { operation: '3dssuccess', url: url('OK') },
+    { operation: '3dscancel', url: url('CANCEL') },
+    { operation: '3dsfailure', url: url('FAIL') },
+  ];
+}
+
+export class ApprovalEngine {
+  /** Payments whose ACCEPTED call is in flight in this process (the sweep leaves them alone). */
+  private readonly inFlight = new Set<string>();
+  private readonly platform: Platform;
+
+  constructor(private readonly deps: ApprovalDeps) {
+    this.platform = deps.platform;
+  }
+
+  private now(): number {
+    return this.platform.clock.now();
+  }
+
+  private async load(paymentId: string): Promise<Payment> {
+    const payment = await this.platform.repos.payments.findById(paymentId);
+    if (!payment) throw new ApiError('PAYMENT_NOT_FOUND');
+    return payment;
+  }
+
+  private changed(payment: Payment): void {
+    this.deps.events.emit({ paymentId: payment.id, state: payment.state, userPhone: payment.userPhone });
+  }
+
+  /** Whether this user may pay businesses: known, active and 15 or older (§2.3 code 81). */
+  async eligibleUser(phoneNumber: string) {
+    const user = await this.platform.repos.users.findByPhone(phoneNumber);
+    if (!user || !canPayBusinesses(user, osloDate(this.now()))) return null;
+    return user;
+  }
+
+  /**
+   * The user is identified (phone number on the landing page, or the app opened through the
+   * deeplink): the request is pushed to their app, which has 5 minutes to confirm, within the
+   * payment's 10 minutes (§2.13). An unknown number, a user under 15 and a blocked user get the
+   * same neutral error.
+   */
+  async identifyUser(paymentId: string, phoneNumber: string): Promise<Payment> {
+    const payment = await this.load(paymentId);
+    const user = await this.eligibleUser(phoneNumber);
+    if (!user) throw new ApiError('USER_NOT_AVAILABLE');
+    if (payment.state === 'AWAITING_USER' && payment.userPhone === phoneNumber) return payment;
+    const nowMs = this.now();
+    const { config } = this.platform;
+    const due = Math.min(nowMs + config.appConfirmTtlSeconds * 1000, Date.parse(payment.createdAt) + config.paymentMaxLifeSeconds * 1000);
+    const updated = await this.platform.store.db
+      .transaction()
+      .execute((trx) =>
+        this.platform.repos.payments.transition(trx, paymentId, 'identifyUser', iso(nowMs), { user_phone: phoneNumber, due_at: iso(due) }),
+      );
+    if (!updated) throw new ApiError('PAYMENT_NOT_PENDING', {}, `state ${payment.state}`);
+    this.changed(updated);
+    return updated;
+  }
+
+  /**
+   * The user confirms with a card: the token service gives a network token, the payment moves to
+   * CONFIRMING with a pending ACCEPTED call, and the call is made. Answers once the PSP's outcome
+   * is known (RESERVED, FAILED, or AWAITING_3DS after a soft decline).
+   */
+  async approve(paymentId: string, options: { phoneNumber?: string; cardId?: string } = {}): Promise<ApprovalOutcome> {
+    const payment = await this.load(paymentId);
+    if (!TRANSITIONS.confirm.from.includes(payment.state)) throw new ApiError('PAYMENT_NOT_PENDING', {}, `state ${payment.state}`);
+    const phone = options.phoneNumber ?? payment.userPhone ?? payment.customerMobileNumber;
+    if (!phone) throw new ApiError('PHONE_NUMBER_REQUIRED', {}, 'phoneNumber is required: no user is known for this payment');
+    if (payment.state === 'AWAITING_USER' && payment.userPhone !== null && payment.userPhone !== phone) {
+      // The request was pushed to another user's app.
+      throw new ApiError('USER_NOT_AVAILABLE');
+    }
+    const user = await this.eligibleUser(phone);
+    if (!user) throw new ApiError('USER_NOT_AVAILABLE');
+    const card = this.chooseCard(user.cards, options.cardId);
+    const token = this.tokenOrThrow(card, payment);
+
+    const nowMs = this.now();
+    const attemptId = randomUUID();
+    const confirmed = await this.platform.store.db.transaction().execute(async (trx) => {
+      const updated = await this.platform.repos.payments.transition(trx, paymentId, 'confirm', iso(nowMs), {
+        user_phone: phone,
+        card_id: card.cardId,
+        due_at: iso(nowMs + this.platform.config.callbackTimeoutMs + RECOVERY_GRACE_MS),
+      });
+      if (!updated) return null;
+      await this.platform.repos.callbacks.enqueue(trx, { id: attemptId, paymentId, paymentState: 'ACCEPTED', createdAt: iso(nowMs) });
+      await this.platform.repos.payments.appendEvent(trx, paymentId, iso(nowMs), 'confirmed', { card: card.cardId, brand: card.brand });
+      return updated;
+    });
+    if (!confirmed) throw new ApiError('PAYMENT_NOT_PENDING', {}, 'another action got there first');
+    this.changed(confirmed);
+    return this.deliverAccepted(confirmed, attemptId, token, card.bin, 'first');
+  }
+
+  private chooseCard(cards: readonly Card[], cardId: string | undefined): Card {
+    const today = osloDate(this.now());
+    if (cardId !== undefined) {
+      const card = cards.find((c) => c.cardId === cardId);
+      if (!card) throw new ApiError('CARD_NOT_FOUND');
+      if (!cardUsable(card, today)) throw new ApiError('CARD_NOT_USABLE');
+      return card;
+    }
+    const card = cards.find((c) => c.isDefault && cardUsable(c, today)) ?? cards.find((c) => cardUsable(c, today));
+    if (!card) throw new ApiError('CARD_NOT_USABLE');
+    return card;
+  }
+
+  private tokenOrThrow(card: Card, payment: Payment): NetworkToken {
+    const result = this.deps.tokens.tokenFor(card, payment.merchantSerialNumber, payment.amount);
+    // §2.7: 3100 "card not eligible": no ACCEPTED callback; the user is told and may cancel or let it time out.
+    if (!result.eligible) throw new ApiError('CARD_NOT_ELIGIBLE');
+    return result.token;
+  }
+
+  /** Makes the ACCEPTED call of a committed attempt and applies the PSP's answer. */
+  private async deliverAccepted(
+    payment: Payment,
+    attemptId: string,
+    token: NetworkToken,
+    bin: string,
+    phase: 'first' | '3ds',
+  ): Promise<ApprovalOutcome> {
+    this.inFlight.add(payment.id);
+    try {
+      const cryptogram = this.deps.tokens.cryptogramFor(token); // in memory only, for this one call
+      const body = buildMakePaymentBody({
+        pspTransactionId: payment.pspTransactionId,
+        merchantSerialNumber: payment.merchantSerialNumber,
+        paymentState: 'ACCEPTED',
+        card: {
+          bin,
+          token: {
+            number: token.number,
+            cryptogram,
+            expiryMonth: token.expiryMonth,
+            expiryYear: token.expiryYear,
+            tokenType: token.tokenType,
+            eci: token.eci,
+          },
+          operations: operationsFor(this.platform.publicUrl(), attemptId),
+        },
+      });
+      const sent = await this.send(payment, attemptId, body);
+      if (!sent) return { payment: await this.load(payment.id), outcome: null };
+      const { answer, result } = sent;
+      const attemptResult: AttemptResult = {
+        ...result,
+        token: { type: token.tokenType, last4: token.number.slice(-4), bin, eci: token.eci },
+      };
+      const nowIso = iso(this.now());
+      const secondSoftDecline = phase === '3ds' && answer.outcome === 'SOFT_DECLINE';
+      const final = await this.platform.store.db.transaction().execute(async (trx) => {
+        await this.platform.repos.callbacks.complete(trx, attemptId, attemptResult);
+        const { payments } = this.platform.repos;
+        if (answer.outcome === 'OK') {
+          const reserved = await payments.transition(trx, payment.id, 'reserve', nowIso, {
+            reserved_ore: payment.amount,
+            reserved_at: nowIso,
+            due_at: null,
+            make_payment_token_sealed: null,
+            user_message: userMessageFor('OK', null),
+          });
+          if (reserved) {
+            await payments.appendLog(trx, payment.id, {
+              operation: 'RESERVED',
+              amount: payment.amount,
+              paymentText: payment.paymentText,
+              success: true,
+              at: nowIso,
+            });
+          }
+          return reserved;
+        }
+        if (answer.outcome === 'SOFT_DECLINE' && !secondSoftDecline) {
+          return payments.transition(trx, payment.id, 'softDecline', nowIso, {
+            url_3d_secure: answer.url3dSecure,
+            psp_error_id: answer.errorId,
+            psp_error_text: answer.errorText,
+            due_at: iso(this.now() + THREE_DS_TTL_SECONDS * 1000),
+            user_message: userMessageFor('SOFT_DECLINE', answer.errorId),
+          });
+        }
+        const failed = await payments.transition(trx, payment.id, 'fail', nowIso, {
+          failure_reason: secondSoftDecline ? 'second SOFT_DECLINE after 3-D Secure (errorId 94 semantics)' : failureReason(answer, result),
+          psp_error_id: secondSoftDecline ? (answer.errorId ?? '94') : answer.errorId,
+          psp_error_text: secondSoftDecline ? (answer.errorText ?? 'Unhandled soft decline') : answer.errorText,
+          user_message: secondSoftDecline ? userMessageFor('FAIL', '94') : userMessageFor(answer.outcome, answer.errorId),
+          due_at: null,
+          make_payment_token_sealed: null,
+        });
+        if (failed) await this.logFailedReservation(trx, failed, nowIso);
+        return failed;
+      });
+      const current = final ?? (await this.load(payment.id));
+      this.changed(current);
+      return { payment: current, outcome: answer.outcome };
+    } finally {
+      this.inFlight.delete(payment.id);
+    }
+  }
+
+  private async logFailedReservation(trx: Parameters<Platform['repos']['payments']['appendLog']>[0], payment: Payment, at: string) {
+    await this.platform.repos.payments.appendLog(trx, payment.id, {
+      operation: 'RESERVED',
+      amount: payment.amount,
+      paymentText: payment.paymentText,
+      success: false,
+      at,
+    });
+  }
+
+  /**
+   * Claims the attempt and makes the call. Returns null when the attempt was already claimed
+   * (at most one call per attempt, hence per cryptogram).
+   */
+  private async send(
+    payment: Payment,
+    attemptId: string,
+    body: object,
+  ): Promise<{ answer: InterpretedAnswer; result: Omit<AttemptResult, 'token'> } | null> {
+    const startedAt = iso(this.now());
+    if (!(await this.platform.repos.callbacks.claim(attemptId, startedAt))) return null;
+    const sealed = await this.platform.repos.payments.sealedMakePaymentToken(payment.id);
+    const headers: Record<string, string> = { 'content-type': 'application/json;charset=UTF-8', accept: 'application/json' };
+    // §2.5: the PSP's makePaymentToken, raw, as the Authorization header (omitted when none was given).
+    if (sealed) headers.authorization = this.platform.secrets.open(sealed);
+    const response = await this.deps.http.post({
+      url: payment.makePaymentUrl,
+      headers,
+      body: JSON.stringify(body),
+      deadlineMs: this.platform.config.callbackTimeoutMs,
+    });
+    const finishedAt = iso(this.now());
+    if (!response.ok) {
+      this.platform.log.warn({ pspTransactionId: payment.pspTransactionId, attemptId, kind: response.kind }, 'makePayment failed');
+      return {
+        answer: { outcome: response.kind, errorId: null, errorText: null, url3dSecure: null, parsed: null, problem: response.error },
+        result: {
+          startedAt,
+          finishedAt,
+          latencyMs: response.latencyMs,
+          httpStatus: null,
+          contentType: null,
+          outcome: response.kind,
+          response: null,
+          error: response.error,
+        },
+      };
+    }
+    const answer = interpretMakePaymentAnswer(response.status, response.text, payment.pspTransactionId);
+    return {
+      answer,
+      result: {
+        startedAt,
+        finishedAt,
+        latencyMs: response.latencyMs,
+        httpStatus: response.status,
+        contentType: response.contentType,
+        outcome: answer.outcome,
+        response: answer.parsed ?? (response.text.length > 0 ? response.text.slice(0, 2000) : null),
+        error: answer.problem,
+      },
+    };
+  }
+
+  /**
+   * The user's app reached one of the 3-D Secure return URLs (§2.6). `OK` resends makePayment
+   * with a fresh cryptogram; `CANCEL` ends as a user cancel; anything else fails the payment.
+   * A repeated hit, or one for an old attempt, changes nothing.
+   */
+  async completeThreeDs(attemptId: string, responseCode: string): Promise<ApprovalOutcome> {
+    const attempt = await this.platform.repos.callbacks.findById(attemptId);
+    if (!attempt || attempt.paymentState !== 'ACCEPTED') throw new ApiError('PAYMENT_NOT_FOUND');
+    const payment = await this.load(attempt.paymentId);
+    const attempts = await this.platform.repos.callbacks.ofPayment(payment.id);
+    const latest = attempts.filter((a) => a.paymentState === 'ACCEPTED').at(-1);
+    if (payment.state !== 'AWAITING_3DS' || latest?.id !== attemptId) return { payment, outcome: null };
+    const code = responseCode.toUpperCase();
+    if (code === 'CANCEL') return this.cancel(payment.id, '3dscancel');
+    const nowMs = this.now();
+    if (code !== 'OK') {
+      const failed = await this.platform.store.db.transaction().execute(async (trx) => {
+        const updated = await this.platform.repos.payments.transition(trx, payment.id, 'fail', iso(nowMs), {
+          failure_reason: `3-D Secure failed (responsecode=${responseCode.slice(0, 40)})`,
+          user_message: 'The card verification (3-D Secure) failed. You have not been charged.',
+          due_at: null,
+          make_payment_token_sealed: null,
+        });
+        if (updated) await this.logFailedReservation(trx, updated, iso(nowMs));
+        return updated;
+      });
+      const current = failed ?? (await this.load(payment.id));
+      this.changed(current);
+      return { payment: current, outcome: null };
+    }
+    const user = payment.userPhone ? await this.platform.repos.users.findByPhone(payment.userPhone) : null;
+    const card = user?.cards.find((c) => c.cardId === payment.cardId);
+    if (!card) throw new ApiError('CARD_NOT_FOUND');
+    const tokenResult = this.deps.tokens.tokenFor(card, payment.merchantSerialNumber, payment.amount);
+    if (!tokenResult.eligible) throw new ApiError('CARD_NOT_ELIGIBLE');
+    const nextAttemptId = randomUUID();
+    const resumed = await this.platform.store.db.transaction().execute(async (trx) => {
+      const updated = await this.platform.repos.payments.transition(trx, payment.id, 'complete3ds', iso(nowMs), {
+        due_at: iso(nowMs + this.platform.config.callbackTimeoutMs + RECOVERY_GRACE_MS),
+      });
+      if (!updated) return null;
+      await this.platform.repos.callbacks.enqueue(trx, {
+        id: nextAttemptId,
+        paymentId: payment.id,
+        paymentState: 'ACCEPTED',
+        createdAt: iso(nowMs),
+      });
+      return updated;
+    });
+    if (!resumed) return { payment: await this.load(payment.id), outcome: null };
+    this.changed(resumed);
+    return this.deliverAccepted(resumed, nextAttemptId, tokenResult.token, card.bin, '3ds');
+  }
+
+  /** The user cancels (landing page, app, or the 3dscancel return URL): USER_CANCEL to the PSP. */
+  async cancel(paymentId: string, via: string): Promise<ApprovalOutcome> {
+    const payment = await this.load(paymentId);
+    const nowMs = this.now();
+    const attemptId = randomUUID();
+    const cancelled = await this.platform.store.db.transaction().execute(async (trx) => {
+      const updated = await this.platform.repos.payments.transition(trx, paymentId, 'cancelByUser', iso(nowMs), {
+        due_at: null,
+        user_message: 'You cancelled the payment.',
+      });
+      if (!updated) return null;
+      await this.platform.repos.payments.appendEvent(trx, paymentId, iso(nowMs), 'cancelled', { via });
+      await this.platform.repos.callbacks.enqueue(trx, { id: attemptId, paymentId, paymentState: 'USER_CANCEL', createdAt: iso(nowMs) });
+      await this.platform.repos.payments.appendLog(trx, paymentId, {
+        operation: 'CANCELLED',
+        amount: payment.amount,
+        paymentText: payment.paymentText,
+        success: true,
+        at: iso(nowMs),
+      });
+      return updated;
+    });
+    if (!cancelled) throw new ApiError('PAYMENT_NOT_PENDING', {}, `state ${payment.state}`);
+    this.changed(cancelled);
+    const outcome = await this.deliverNotification(cancelled, attemptId, 'USER_CANCEL');
+    return { payment: cancelled, outcome };
+  }
+
+  /** Sends a TIMEOUT or USER_CANCEL makePayment (no card fields) and records the attempt. */
+  private async deliverNotification(payment: Payment, attemptId: string, state: CallbackPaymentState): Promise<CallbackOutcome | null> {
+    const body = buildMakePaymentBody({
+      pspTransactionId: payment.pspTransactionId,
+      merchantSerialNumber: payment.merchantSerialNumber,
+      paymentState: state,
+    });
+    const sent = await this.send(payment, attemptId, body);
+    if (!sent) return null;
+    await this.platform.store.db.transaction().execute(async (trx) => {
+      await this.platform.repos.callbacks.complete(trx, attemptId, { ...sent.result, token: null });
+      // The last call this payment will ever make: the makePaymentToken is no longer needed.
+      await trx.updateTable('payments').set({ make_payment_token_sealed: null }).where('id', '=', payment.id).execute();
+    });
+    return sent.answer.outcome;
+  }
+
+  /**
+   * The expiry sweep (§2.13): payments whose due time has passed on the platform's clock. Waiting
+   * payments expire with a TIMEOUT callback; a CONFIRMING payment whose call was cut off by a
+   * restart fails (the PSP's answer can no longer arrive in time). Also sends notification
+   * callbacks that were committed but not sent (e.g. the platform stopped in between).
+   */
+  async sweep(nowMs: number): Promise<void> {
+    const nowIso = iso(nowMs);
+    const notifications: { payment: Payment; attemptId: string }[] = [];
+    for (;;) {
+      const due = await this.platform.repos.payments.listDue(nowIso, SWEEP_BATCH);
+      const actionable = due.filter((d) => !this.inFlight.has(d.id));
+      if (actionable.length === 0) break;
+      let progressed = 0;
+      for (const { id, state } of actionable) {
+        if (TRANSITIONS.expire.from.includes(state)) {
+          const attemptId = randomUUID();
+          const expired = await this.platform.store.db.transaction().execute(async (trx) => {
+            const updated = await this.platform.repos.payments.transition(trx, id, 'expire', nowIso, {
+              due_at: null,
+              user_message: 'The payment request expired.',
+            });
+            if (!updated) return null;
+            await this.platform.repos.callbacks.enqueue(trx, { id: attemptId, paymentId: id, paymentState: 'TIMEOUT', createdAt: nowIso });
+            await this.logFailedReservation(trx, updated, nowIso);
+            return updated;
+          });
+          if (expired) {
+            progressed++;
+            this.changed(expired);
+            notifications.push({ payment: expired, attemptId });
+          }
+        } else if (state === 'CONFIRMING' || state === 'CONFIRMING_3DS') {
+          if (await this.abandon(id, nowIso)) progressed++;
+        } else {
+          // A due time on a state that does not expire: clear it so the sweep does not spin.
+          await this.platform.store.db
+            .updateTable('payments')
+            .set({ due_at: null })
+            .where('id', '=', id)
+            .where('state', '=', state)
+            .execute();
+          progressed++;
+        }
+      }
+      if (progressed === 0 || due.length < SWEEP_BATCH) break;
+    }
+    for (const attempt of await this.platform.repos.callbacks.listUnfinished(SWEEP_BATCH)) {
+      if (attempt.paymentState === 'ACCEPTED' || notifications.some((n) => n.attemptId === attempt.id)) continue;
+      if (attempt.status !== 'PENDING') continue;
+      notifications.push({ payment: await this.load(attempt.paymentId), attemptId: attempt.id });
+    }
+    await runWithConcurrency(notifications, NOTIFY_CONCURRENCY, async ({ payment, attemptId }) => {
+      const attempt = await this.platform.repos.callbacks.findById(attemptId);
+      if (attempt) await this.deliverNotification(payment, attemptId, attempt.paymentState);
+    });
+  }
+
+  /** Fails a payment whose ACCEPTED call was cut off (no answer can arrive in time any more). */
+  private async abandon(paymentId: string, nowIso: string): Promise<boolean> {
+    const attempts = await this.platform.repos.callbacks.ofPayment(paymentId);
+    const open = attempts.filter((a) => a.paymentState === 'ACCEPTED' && a.status !== 'DONE');
+    const failed = await this.platform.store.db.transaction().execute(async (trx) => {
+      for (const a of open) {
+        await this.platform.repos.callbacks.complete(trx, a.id, {
+          startedAt: a.startedAt ?? nowIso,
+          finishedAt: nowIso,
+          latencyMs: 0,
+          httpStatus: null,
+          contentType: null,
+          outcome: 'ABANDONED',
+          response: null,
+          error: 'the platform stopped before the answer arrived',
+          token: null,
+        });
+      }
+      const updated = await this.platform.repos.payments.transition(trx, paymentId, 'fail', nowIso, {
+        failure_reason: 'no answer from the PSP in time (the platform was stopped during the call)',
+        user_message: userMessageFor('TIMEOUT', null),
+        due_at: null,
+        make_payment_token_sealed: null,
+      });
+      if (updated) await this.logFailedReservation(trx, updated, nowIso);
+      return updated;
+    });
+    if (failed) this.changed(failed);
+    return failed !== null;
+  }
+}
+
+function failureReason(answer: InterpretedAnswer, result: Omit<AttemptResult, 'token'>): string {
+  switch (answer.outcome) {
+    case 'FAIL':
+      return `the PSP answered FAIL${answer.errorId ? ` (errorId ${answer.errorId})` : ''}`;
+    case 'HTTP_ERROR':
+      return `the PSP answered HTTP ${result.httpStatus}`;
+    case 'INVALID_RESPONSE':
+      return `the PSP's answer is not the documented JSON: ${answer.problem}`;
+    case 'TIMEOUT':
+      return 'no answer from the PSP within the deadline';
+    case 'CONNECTION_ERROR':
+      return `could not reach the PSP: ${result.error}`;
+    case 'ADDRESS_REFUSED':
+      return `the makePaymentUrl address is not allowed: ${result.error}`;
+    default:
+      return `unexpected outcome ${answer.outcome}`;
+  }
+}
+
+async function runWithConcurrency<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,469 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { luhnValid } from '../src/wallet/token-service.js';
+import { pspSpec } from './helpers/openapi.js';
+import { call, DEMO, initBody, PspApi, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { failWith, ok, PspStub, softDecline } from './helpers/psp-stub.js';
+
+const spec = pspSpec();
+
+interface PaymentView {
+  state: string;
+  failureReason: string | null;
+  pspError: { errorId: string | null; errorText: string | null } | null;
+  userMessage: string | null;
+  url3dSecure: string | null;
+  callbacks: {
+    attemptNo: number;
+    paymentState: string;
+    outcome: string;
+    httpStatus: number | null;
+    latencyMs: number;
+    error: string | null;
+  }[];
+  timeline: { type: string }[];
+}
+
+/** The control API, as a PSP developer's test would use it. */
+function control(p: TestPlatform) {
+  const headers = { 'Psp-Id': DEMO.pspId, 'Content-Type': 'application/json' };
+  return {
+    approve: (id: string, body: Record<string, unknown> = {}) =>
+      call<PaymentView>(`${p.url}/_emulator/payments/${id}/approve`, { method: 'POST', headers, body: JSON.stringify(body) }),
+    cancel: (id: string) => call<PaymentView>(`${p.url}/_emulator/payments/${id}/cancel`, { method: 'POST', headers }),
+    payment: (id: string) => call<PaymentView>(`${p.url}/_emulator/payments/${id}`, { headers }),
+    advance: (seconds: number) => call(`${p.url}/_emulator/clock/advance`, { method: 'POST', headers, body: JSON.stringify({ seconds }) }),
+  };
+}
+
+describe('the approval engine', () => {
+  let p: TestPlatform;
+  let api: PspApi;
+  let stub: PspStub;
+  let ctl: ReturnType<typeof control>;
+  before(async () => {
+    stub = await PspStub.start();
+    p = await startTestPlatform({ env: { CALLBACK_TIMEOUT_MS: '400' } });
+    api = await PspApi.connect(p.url);
+    ctl = control(p);
+  });
+  after(async () => {
+    await p.close();
+    await stub.close();
+  });
+
+  const start = async (overrides: Record<string, unknown> = {}) => {
+    const body = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user, ...overrides });
+    const r = await api.init(body);
+    assert.equal(r.status, 200, r.text);
+    return { id: String(body.pspTransactionId), body, redirect: r.json.vippsRedirectUrl };
+  };
+
+  it('sends exactly the documented makePayment request and an OK makes the payment RESERVED', async () => {
+    const { id, body } = await start({ amount: 12345 });
+    const r = await ctl.approve(id);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.state, 'RESERVED');
+    const [request, ...more] = stub.requestsFor(id);
+    assert.equal(more.length, 0);
+    assert.ok(request);
+    assert.equal(request.headers.authorization, body.makePaymentToken);
+    assert.match(String(request.headers['content-type']), /^application\/json/);
+    spec.assertSchema('MakePaymentRequest', request.body, { strictAdditional: true });
+    const b = request.body as {
+      merchantSerialNumber: string;
+      paymentState: string;
+      paymentInstrument: string;
+      binNumber: string;
+      networkToken: { number: string; cryptogram: string; expiryMonth: string; expiryYear: string; tokenType: string; eci: string };
+      operations: { url: string; operation: string }[];
+    };
+    assert.equal(b.merchantSerialNumber, DEMO.msn);
+    assert.equal(b.paymentState, 'ACCEPTED');
+    assert.equal(b.paymentInstrument, 'TOKEN');
+    assert.equal(b.binNumber, '492556');
+    assert.equal(b.networkToken.tokenType, 'VISA');
+    assert.equal(b.networkToken.eci, '07');
+    assert.ok(luhnValid(b.networkToken.number) && /^4\d{15}$/.test(b.networkToken.number));
+    assert.deepEqual([b.networkToken.expiryMonth, b.networkToken.expiryYear], ['12', '2030']);
+    assert.equal(Buffer.from(b.networkToken.cryptogram, 'base64').length, 20);
+    assert.deepEqual(
+      b.operations.map((o) => o.operation),
+      ['3dssuccess', '3dscancel', '3dsfailure'],
+    );
+    for (const o of b.operations) assert.ok(o.url.startsWith(`${p.running.platform.publicUrl()}/mobileintercept?transactionId=`));
+
+    const attempt = r.json.callbacks[0];
+    assert.equal(attempt?.outcome, 'OK');
+    assert.equal(attempt?.httpStatus, 200);
+    assert.equal(typeof attempt?.latencyMs, 'number');
+
+    const details = await api.details(id);
+    spec.assertResponse('/v3/psppayments/{pspTransactionId}/details', 'get', 200, details.json);
+    assert.deepEqual(details.json.transactionSummary, {
+      capturedAmount: 0,
+      remainingAmountToCapture: 12345,
+      refundedAmount: 0,
+      remainingAmountToRefund: 0,
+    });
+    assert.deepEqual(
+      details.json.transactionLogHistory.map((e) => [e.operation, e.amount, e.operationSuccess]),
+      [['RESERVED', 12345, true]],
+    );
+    assert.match(details.json.transactionLogHistory[0]?.timeStamp ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+  });
+
+  it('uses the same network token for the same card and merchant, with a fresh cryptogram each time', async () => {
+    const a = await start();
+    const b = await start();
+    await ctl.approve(a.id);
+    await ctl.approve(b.id);
+    const [ra] = stub.requestsFor(a.id);
+    const [rb] = stub.requestsFor(b.id);
+    const ta = ra?.body.networkToken as { number: string; cryptogram: string };
+    const tb = rb?.body.networkToken as { number: string; cryptogram: string };
+    assert.equal(ta.number, tb.number);
+    assert.notEqual(ta.cryptogram, tb.cryptogram);
+  });
+
+  it('gives a Mastercard a 5-series token with ECI 06', async () => {
+    const { id } = await start();
+    await ctl.approve(id, { cardId: 'kari-mastercard' });
+    const body = stub.requestsFor(id)[0]?.body as { binNumber: string; networkToken: { number: string; tokenType: string; eci: string } };
+    assert.equal(body.networkToken.tokenType, 'MASTERCARD');
+    assert.equal(body.networkToken.eci, '06');
+    assert.match(body.networkToken.number, /^5\d{15}$/);
+    assert.equal(body.binNumber, '522660');
+  });
+
+  const failureCases: [string, (id: string) => Parameters<PspStub['script']>[1], string][] = [
+    ['FAIL with errorId 82 (number)', (id) => failWith(id, 82, 'Refused by Issuer'), 'FAIL'],
+    ['FAIL with errorId "89" (string)', (id) => failWith(id, '89', 'Insufficient funds'), 'FAIL'],
+    ['a 200 that is not JSON', () => ({ text: 'OK', contentType: 'text/plain' }), 'INVALID_RESPONSE'],
+    ['a 500', (id) => ({ status: 500, body: { paymentInfo: { pspTransactionId: id, status: 'OK' } } }), 'HTTP_ERROR'],
+    ['an answer 1 s after the (shortened) deadline', (id) => ({ ...ok(id), delayMs: 1400 }), 'TIMEOUT'],
+  ];
+  for (const [name, answer, outcome] of failureCases) {
+    it(`ends failed on ${name}, with the attempt recorded and no second call`, async () => {
+      const { id } = await start();
+      stub.script(id, answer(id));
+      const r = await ctl.approve(id);
+      assert.equal(r.json.state, 'FAILED');
+      assert.equal(r.json.callbacks.length, 1);
+      assert.equal(r.json.callbacks[0]?.outcome, outcome);
+      assert.ok(r.json.userMessage);
+      if (outcome === 'TIMEOUT') {
+        await new Promise((resolve) => setTimeout(resolve, 1300)); // the late answer arrives: nothing changes
+        assert.equal((await ctl.payment(id)).json.state, 'FAILED');
+      }
+      if (outcome === 'FAIL') {
+        assert.ok(r.json.pspError?.errorId === '82' || r.json.pspError?.errorId === '89');
+        assert.ok(r.json.pspError?.errorText);
+      }
+      assert.equal(stub.requestsFor(id).length, 1);
+      const details = await api.details(id);
+      assert.deepEqual(
+        details.json.transactionLogHistory.map((e) => [e.operation, e.operationSuccess]),
+        [['RESERVED', false]],
+      );
+      assert.equal(details.json.transactionSummary.remainingAmountToCapture, 0);
+    });
+  }
+
+  it('ends failed when the PSP refuses the connection', async () => {
+    const closed = await PspStub.start();
+    const url = closed.url;
+    await closed.close();
+    const { id } = await start({ makePaymentUrl: url });
+    const r = await ctl.approve(id);
+    assert.equal(r.json.state, 'FAILED');
+    assert.equal(r.json.callbacks[0]?.outcome, 'CONNECTION_ERROR');
+    assert.ok(r.json.callbacks[0]?.error);
+  });
+
+  it('runs the 3-D Secure loop: SOFT_DECLINE → 3dssuccess → a second call with another cryptogram → OK → RESERVED', async () => {
+    const { id } = await start();
+    stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds-page'), ok(id));
+    const first = await ctl.approve(id);
+    assert.equal(first.json.state, 'AWAITING_3DS');
+    assert.equal(first.json.url3dSecure, 'http://127.0.0.1:9/3ds-page');
+    const [r1] = stub.requestsFor(id);
+    const ops = r1?.body.operations as { url: string; operation: string }[];
+    const success = ops.find((o) => o.operation === '3dssuccess')?.url ?? '';
+    assert.match(success, /responsecode=OK$/);
+    const page = await call(success);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Payment approved/);
+    const after = await ctl.payment(id);
+    assert.equal(after.json.state, 'RESERVED');
+    const requests = stub.requestsFor(id);
+    assert.equal(requests.length, 2);
+    const c1 = (requests[0]?.body.networkToken as { cryptogram: string }).cryptogram;
+    const c2 = (requests[1]?.body.networkToken as { cryptogram: string }).cryptogram;
+    assert.notEqual(c1, c2);
+    assert.equal(requests[1]?.body.paymentState, 'ACCEPTED');
+    // A repeated hit on the return URL changes nothing.
+    await call(success);
+    assert.equal(stub.requestsFor(id).length, 2);
+  });
+
+  it('treats a second SOFT_DECLINE as a failure (errorId 94 semantics)', async () => {
+    const { id } = await start();
+    stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds'), softDecline(id, 'http://127.0.0.1:9/3ds'));
+    await ctl.approve(id);
+    const ops = stub.requestsFor(id)[0]?.body.operations as { url: string; operation: string }[];
+    await call(ops[0]?.url ?? '');
+    const r = await ctl.payment(id);
+    assert.equal(r.json.state, 'FAILED');
+    assert.equal(r.json.pspError?.errorId, '1036');
+    assert.match(r.json.failureReason ?? '', /second SOFT_DECLINE/);
+  });
+
+  it('ends as a user cancel on 3dscancel (with a USER_CANCEL callback) and as a failure on 3dsfailure (no callback)', async () => {
+    const a = await start();
+    stub.script(a.id, softDecline(a.id, 'http://127.0.0.1:9/3ds'));
+    await ctl.approve(a.id);
+    const opsA = stub.requestsFor(a.id)[0]?.body.operations as { url: string; operation: string }[];
+    await call(opsA.find((o) => o.operation === '3dscancel')?.url ?? '');
+    assert.equal((await ctl.payment(a.id)).json.state, 'USER_CANCELLED');
+    assert.deepEqual(
+      stub.requestsFor(a.id).map((r) => r.body.paymentState),
+      ['ACCEPTED', 'USER_CANCEL'],
+    );
+
+    const b = await start();
+    stub.script(b.id, softDecline(b.id, 'http://127.0.0.1:9/3ds'));
+    await ctl.approve(b.id);
+    const opsB = stub.requestsFor(b.id)[0]?.body.operations as { url: string; operation: string }[];
+    await call(opsB.find((o) => o.operation === '3dsfailure')?.url ?? '');
+    const rb = await ctl.payment(b.id);
+    assert.equal(rb.json.state, 'FAILED');
+    assert.match(rb.json.failureReason ?? '', /3-D Secure failed/);
+    assert.equal(stub.requestsFor(b.id).length, 1);
+  });
+
+  it('sends USER_CANCEL without card fields when the user cancels', async () => {
+    const { id } = await start();
+    const r = await ctl.cancel(id);
+    assert.equal(r.json.state, 'USER_CANCELLED');
+    const [req, ...more] = stub.requestsFor(id);
+    assert.equal(more.length, 0);
+    assert.deepEqual(req?.body, { pspTransactionId: id, merchantSerialNumber: DEMO.msn, paymentState: 'USER_CANCEL' });
+    const details = await api.details(id);
+    assert.deepEqual(
+      details.json.transactionLogHistory.map((e) => [e.operation, e.operationSuccess]),
+      [['CANCELLED', true]],
+    );
+    assert.equal((await ctl.cancel(id)).status, 409);
+    assert.equal((await ctl.approve(id)).status, 409);
+  });
+
+  it('sends exactly one TIMEOUT callback when the clock passes 10 minutes', async () => {
+    const { id } = await start();
+    const pending = await start();
+    await ctl.advance(299);
+    assert.equal((await ctl.payment(id)).json.state, 'INITIATED');
+    await ctl.advance(301);
+    assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+    await ctl.advance(600);
+    const requests = stub.requestsFor(id);
+    assert.deepEqual(
+      requests.map((r) => r.body),
+      [{ pspTransactionId: id, merchantSerialNumber: DEMO.msn, paymentState: 'TIMEOUT' }],
+    );
+    assert.equal(requests[0]?.headers.authorization, initBody().makePaymentToken);
+    assert.equal(stub.requestsFor(pending.id).length, 1);
+  });
+
+  it('gives the user 5 minutes in the app after the push, within 10 minutes in all', async () => {
+    const { id } = await start();
+    await ctl.advance(240);
+    await p.running.platform.engine.identifyUser(await paymentId(p, id), DEMO.user); // the landing page's "Next"
+    await ctl.advance(240); // 8 minutes after init, 4 after the push: still waiting
+    assert.equal((await ctl.payment(id)).json.state, 'AWAITING_USER');
+    await ctl.advance(61);
+    assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+    assert.deepEqual(
+      stub.requestsFor(id).map((r) => r.body.paymentState),
+      ['TIMEOUT'],
+    );
+  });
+
+  it('gives the documented token for the magic amount 3200 and no ACCEPTED callback for 3100', async () => {
+    const { id } = await start({ amount: 3200 });
+    await ctl.approve(id, { cardId: 'kari-mastercard' });
+    const body = stub.requestsFor(id)[0]?.body as { networkToken: Record<string, string> };
+    assert.deepEqual(body.networkToken, {
+      number: '4111111111111111',
+      cryptogram: 'uxToh3Ep6gsR8AAkvZALN19Iz34=',
+      expiryMonth: '03',
+      expiryYear: '2030',
+      tokenType: 'VISA',
+      eci: '07',
+    });
+
+    const notEligible = await start({ amount: 3100 });
+    const r = await ctl.approve(notEligible.id);
+    assert.equal(r.status, 400);
+    assert.deepEqual(
+      (r.json as unknown as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
+      [['CardNotEligible', 'Card not eligible']],
+    );
+    assert.equal(stub.requestsFor(notEligible.id).length, 0);
+    assert.equal((await ctl.payment(notEligible.id)).json.state, 'INITIATED');
+  });
+
+  it('gives the same neutral answer for an unknown number, a user under 15 and a blocked user', async () => {
+    await call(`${p.url}/_emulator/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        phoneNumber: '92345678',
+        name: 'Ola Liten',
+        birthDate: '2016-06-01',
+        cards: [{ id: 'ola-card', brand: 'VISA', type: 'DEBIT', bin: '492556', last4: '1111', expiryMonth: '01', expiryYear: '2031' }],
+      }),
+    });
+    await call(`${p.url}/_emulator/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phoneNumber: '93456789', name: 'Per Sperret', birthDate: '1980-01-01', status: 'BLOCKED', cards: [] }),
+    });
+    const answers = [];
+    for (const phoneNumber of ['90000000', '92345678', '93456789']) {
+      const { id } = await start();
+      const r = await ctl.approve(id, { phoneNumber });
+      answers.push([
+        r.status,
+        (r.json as unknown as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
+      ]);
+      assert.equal(stub.requestsFor(id).length, 0);
+    }
+    assert.deepEqual(answers, Array(3).fill([400, [['81', 'User not registered with Vipps']]]));
+  });
+
+  it('adds a test user through the control API who can then pay', async () => {
+    const r = await call(`${p.url}/_emulator/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        phoneNumber: '98765432',
+        name: 'Nora Ny',
+        birthDate: '2000-02-02',
+        cards: [
+          { id: 'nora-mc', brand: 'MASTERCARD', type: 'CREDIT', bin: '522660', last4: '4444', expiryMonth: '10', expiryYear: '2032' },
+        ],
+      }),
+    });
+    assert.equal(r.status, 201, r.text);
+    const { id } = await start({ customerMobileNumber: '98765432' });
+    assert.equal((await ctl.approve(id)).json.state, 'RESERVED');
+    const bad = await call(`${p.url}/_emulator/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phoneNumber: '123', name: 'X', birthDate: '2000-01-01' }),
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /phoneNumber/);
+  });
+
+  it('force approves with the token of vippsRedirectUrl and answers after the outcome', async () => {
+    const { id, redirect } = await start();
+    const token = new URL(redirect).searchParams.get('token') ?? '';
+    const wrong = await api.post(`/psp/v3/integration-test/psppayments/${id}/approve`, { customerPhoneNumber: DEMO.user, token: 'x.y.z' });
+    assert.equal(wrong.status, 400);
+    const r = await api.post(`/psp/v3/integration-test/psppayments/${id}/approve`, { customerPhoneNumber: DEMO.user, token });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.text, '');
+    assert.equal((await ctl.payment(id)).json.state, 'RESERVED');
+    assert.equal(stub.requestsFor(id).length, 1);
+  });
+});
+
+async function paymentId(p: TestPlatform, pspTransactionId: string): Promise<string> {
+  const payment = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, pspTransactionId);
+  return payment?.id ?? '';
+}
+
+describe('races on one payment', () => {
+  it('resolves 100 concurrent approve / cancel / expire / second-approve races to one outcome and at most one ACCEPTED call each', async () => {
+    const stub = await PspStub.start();
+    const p = await startTestPlatform();
+    try {
+      const api = await PspApi.connect(p.url);
+      const ids: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        // A third of the payments will be due when the races start: the sweep races the user there.
+        if (i === 34) p.clock.advance(200_000);
+        const body = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+        assert.equal((await api.init(body)).status, 200);
+        ids.push(String(body.pspTransactionId));
+      }
+      p.clock.advance(101_000);
+      const ctl = control(p);
+      const sweepSoon = new Promise<void>((resolve) => setTimeout(() => void p.running.platform.scheduler.runDue().then(resolve), 5));
+      await Promise.all([
+        sweepSoon,
+        ...ids.flatMap((id, i) => {
+          const actions = [() => ctl.approve(id), () => ctl.cancel(id), () => ctl.approve(id)];
+          if (i % 2) actions.reverse();
+          return actions.map((a) => a());
+        }),
+      ]);
+      await p.running.platform.scheduler.runDue();
+      const states = new Map<string, number>();
+      for (const id of ids) {
+        const view = (await ctl.payment(id)).json;
+        states.set(view.state, (states.get(view.state) ?? 0) + 1);
+        assert.ok(['RESERVED', 'USER_CANCELLED', 'EXPIRED'].includes(view.state), view.state);
+        const requests = stub.requestsFor(id);
+        assert.equal(requests.filter((r) => r.body.paymentState === 'ACCEPTED').length <= 1, true);
+        assert.equal(requests.length, 1, `${id}: exactly one callback`);
+        const expected = { RESERVED: 'ACCEPTED', USER_CANCELLED: 'USER_CANCEL', EXPIRED: 'TIMEOUT' }[view.state];
+        assert.equal(requests[0]?.body.paymentState, expected);
+      }
+      assert.ok(states.size >= 2, `the races had more than one winner kind: ${JSON.stringify([...states])}`);
+    } finally {
+      await p.close();
+      await stub.close();
+    }
+  });
+});
+
+describe('restart', () => {
+  it('sends the TIMEOUT for a payment that came due while the platform was down', async () => {
+    const stub = await PspStub.start();
+    let p = await startTestPlatform();
+    try {
+      const api = await PspApi.connect(p.url);
+      const body = initBody({ makePaymentUrl: stub.url });
+      assert.equal((await api.init(body)).status, 200);
+      await p.running.close();
+      p.clock.advance(700_000);
+      p = await p.restart();
+      await p.running.platform.scheduler.runDue();
+      assert.deepEqual(
+        stub.requestsFor(String(body.pspTransactionId)).map((r) => r.body.paymentState),
+        ['TIMEOUT'],
+      );
+    } finally {
+      await p.close();
+      await stub.close();
+    }
+  });
+});
+
+describe('the production profile', () => {
+  it('has no force approve and no control API', async () => {
+    const p = await startTestPlatform({ env: { PROFILE: 'production' } });
+    try {
+      const api = await PspApi.connect(p.url);
+      const r = await api.post('/psp/v3/integration-test/psppayments/x/approve', { customerPhoneNumber: DEMO.user, token: 'x' });
+      assert.equal(r.status, 404);
+      assert.equal((await call(`${p.url}/_emulator/clock`)).status, 404);
+      assert.equal((await call(`${p.url}/_emulator/payments/x/approve`, { method: 'POST' })).status, 404);
+    } finally {
+      await p.close();
+    }
+  });
+});
