@@ -11,6 +11,7 @@
 import { AdjustableClock } from './clock.js';
 import { type Env, parseConfig } from './config.js';
 import { type RunningPlatform, startPlatform } from './main.js';
+import { addTestUser, approveAsUser, cancelAsUser, paymentView } from './services/control.js';
 
 export interface EmulatorOptions {
   readonly port?: number;
@@ -28,12 +29,22 @@ export interface EmulatorOptions {
 
 export interface Emulator {
   readonly url: string;
-  /** The platform's clock, as the control API moves it. */
+  /** The platform's clock, as the control API moves it; advancing runs everything that came due. */
   readonly clock: { now(): number; advance(seconds: number): Promise<void> };
+  /** The user confirms in the app (as `POST /_emulator/payments/{id}/approve`); resolves after the makePayment outcome. */
+  approve(pspTransactionId: string, options?: { phoneNumber?: string; cardId?: string; pspId?: string }): Promise<PaymentView>;
+  /** The user cancels (as `POST /_emulator/payments/{id}/cancel`). */
+  cancel(pspTransactionId: string, options?: { pspId?: string }): Promise<PaymentView>;
+  /** The payment's internal state, timeline and callback attempts (as `GET /_emulator/payments/{id}`). */
+  payment(pspTransactionId: string, options?: { pspId?: string }): Promise<PaymentView>;
+  /** Adds or replaces a test user with cards (the seed file's user shape). */
+  addUser(user: unknown): Promise<void>;
   close(): Promise<void>;
   /** The running parts, for advanced use (tests of this package). */
   readonly running: RunningPlatform;
 }
+
+export type PaymentView = Awaited<ReturnType<typeof paymentView>>;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const env: Record<string, string | undefined> = {
@@ -51,13 +62,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clock,
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
+  const defaultPspId = async () => (await running.platform.repos.psps.list())[0]?.pspId;
   return {
     url: running.url,
     clock: {
       now: () => clock.now(),
       advance: async (seconds: number) => {
         clock.advance(seconds * 1000);
+        await running.platform.scheduler.runDue();
       },
+    },
+    approve: async (id, opts = {}) => {
+      const { pspId, ...rest } = opts;
+      return approveAsUser(running.platform, pspId ?? (await defaultPspId()), id, rest);
+    },
+    cancel: async (id, opts = {}) => cancelAsUser(running.platform, opts.pspId ?? (await defaultPspId()), id),
+    payment: async (id, opts = {}) => paymentView(running.platform, opts.pspId ?? (await defaultPspId()), id),
+    addUser: async (user) => {
+      await addTestUser(running.platform, user);
     },
     close: () => running.close(),
     running,
