@@ -8,7 +8,9 @@ import { AdjustableClock, type Clock, iso } from './clock.js';
 import type { Config } from './config.js';
 import type { UrlPolicy } from './domain/url-rules.js';
 import { PaymentEvents } from './events.js';
+import { registerMerchantActivationJob } from './jobs/merchant-activation-job.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { registerStatusBatchJob } from './jobs/status-batch-job.js';
 import { createLogger, type Logger } from './logger.js';
 import { DEMO_SEED_FILE } from './package-root.js';
 import { AccessTokens } from './security/access-tokens.js';
@@ -89,6 +91,8 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       () => clock.now(),
       (job, error) => log.error({ err: error, job }, 'job failed'),
     );
+    registerStatusBatchJob(scheduler, { config, clock, log, store, repos });
+    registerMerchantActivationJob(scheduler, { config, log, repos });
     const events = new PaymentEvents();
     const platform: Platform = {
       engine: undefined as unknown as ApprovalEngine, // set below: the engine needs the platform
@@ -100,7 +104,7 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       store,
       repos,
       accessTokens: new AccessTokens(key, clock, config.accessTokenTtlSeconds, 'urn:vipps-psp-emulator:accesstoken'),
-      landingTokens: new LandingTokens(key, clock, 'urn:vipps-psp-emulator:deeplink'),
+      landingTokens: new LandingTokens(key.derivedSecret, clock, 'urn:vipps-psp-emulator:deeplink'),
       secrets,
       urlPolicies: {
         makePaymentUrl: { ...address, requireHttps: production },

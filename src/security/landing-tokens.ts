@@ -1,12 +1,16 @@
 /**
- * The signed token in `vippsRedirectUrl` (psp-facts.md §2.2): an RS256 JWT valid 5 minutes that
- * names the payment. The landing page, the app's deeplink handler and force approve
- * (`token` of ForceApproveRequest, §2.10) all check it.
+ * The signed token in `vippsRedirectUrl` (psp-facts.md §2.2): a JWT valid 5 minutes that names
+ * the payment, with the claims of the real example (`appType`, `tokenType: DEEPLINK`, …). The
+ * landing page, the app's deeplink handler and force approve (`token` of ForceApproveRequest,
+ * §2.10) check it.
+ *
+ * Only this platform ever verifies it (PSPs pass it back opaquely), so it is HS256 with a secret
+ * derived from the platform's key, signed with node:crypto directly: one is issued per init, and
+ * RS256 (≈500 µs) or jose's WebCrypto HMAC (≈90 µs) would dominate init's cost
+ * (docs/PERFORMANCE.md). The real platform uses RS256; no client can tell the difference.
  */
-import { randomUUID } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { SigningKey } from './signing-key.js';
 
 export interface LandingClaims {
   /** The platform's internal payment id. */
@@ -18,50 +22,59 @@ export type LandingVerification =
   | { readonly ok: true; readonly claims: LandingClaims }
   | { readonly ok: false; readonly reason: 'expired' | 'invalid'; readonly paymentId?: string };
 
+const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', kid: 'jwtkey', typ: 'JWT' })).toString('base64url');
+
 export class LandingTokens {
   constructor(
-    private readonly key: SigningKey,
+    private readonly secret: Buffer,
     private readonly clock: Clock,
     private readonly issuer: string,
   ) {}
 
+  private sign(input: string): Buffer {
+    return createHmac('sha256', this.secret).update(input).digest();
+  }
+
   async issue(claims: LandingClaims, expiresAtMs: number): Promise<string> {
     const now = Math.floor(this.clock.now() / 1000);
-    return new SignJWT({
-      azp: claims.paymentId,
-      appType: 'LANDINGPAGE',
-      merchantSerialNumber: claims.merchantSerialNumber,
-      expressCheckOut: 'N',
-      tokenType: 'DEEPLINK',
-      uuid: randomUUID(),
-    })
-      .setProtectedHeader({ alg: 'RS256', kid: this.key.kid })
-      .setIssuer(this.issuer)
-      .setSubject(claims.paymentId)
-      .setAudience(claims.paymentId)
-      .setIssuedAt(now)
-      .setExpirationTime(Math.floor(expiresAtMs / 1000))
-      .setJti(randomUUID())
-      .sign(this.key.privateKey);
+    const payload = Buffer.from(
+      JSON.stringify({
+        sub: claims.paymentId,
+        aud: claims.paymentId,
+        azp: claims.paymentId,
+        appType: 'LANDINGPAGE',
+        merchantSerialNumber: claims.merchantSerialNumber,
+        expressCheckOut: 'N',
+        iss: this.issuer,
+        iat: now,
+        exp: Math.floor(expiresAtMs / 1000),
+        tokenType: 'DEEPLINK',
+        uuid: randomUUID(),
+        jti: randomUUID(),
+      }),
+    ).toString('base64url');
+    const input = `${HEADER}.${payload}`;
+    return `${input}.${this.sign(input).toString('base64url')}`;
   }
 
   async verify(token: string): Promise<LandingVerification> {
+    const parts = token.split('.');
+    if (parts.length !== 3) return { ok: false, reason: 'invalid' };
+    const [header, payload, signature] = parts as [string, string, string];
+    const expected = this.sign(`${header}.${payload}`);
+    const given = Buffer.from(signature, 'base64url');
+    if (header !== HEADER || given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid' };
+    let claims: Record<string, unknown>;
     try {
-      const { payload } = await jwtVerify(token, this.key.publicKey, {
-        algorithms: ['RS256'],
-        issuer: this.issuer,
-        currentDate: new Date(this.clock.now()),
-      });
-      if (payload.tokenType !== 'DEEPLINK' || typeof payload.sub !== 'string' || typeof payload.merchantSerialNumber !== 'string') {
-        return { ok: false, reason: 'invalid' };
-      }
-      return { ok: true, claims: { paymentId: payload.sub, merchantSerialNumber: payload.merchantSerialNumber } };
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ERR_JWT_EXPIRED') {
-        const sub = (error as { payload?: { sub?: unknown } }).payload?.sub;
-        return typeof sub === 'string' ? { ok: false, reason: 'expired', paymentId: sub } : { ok: false, reason: 'expired' };
-      }
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    } catch {
       return { ok: false, reason: 'invalid' };
     }
+    const { sub, merchantSerialNumber, exp, iss, tokenType } = claims;
+    if (typeof sub !== 'string' || typeof merchantSerialNumber !== 'string' || typeof exp !== 'number')
+      return { ok: false, reason: 'invalid' };
+    if (iss !== this.issuer || tokenType !== 'DEEPLINK') return { ok: false, reason: 'invalid' };
+    if (exp * 1000 <= this.clock.now()) return { ok: false, reason: 'expired', paymentId: sub };
+    return { ok: true, claims: { paymentId: sub, merchantSerialNumber } };
   }
 }

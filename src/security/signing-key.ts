@@ -1,7 +1,8 @@
 /**
- * The platform's RS256 signing key, for access tokens and landing page tokens. Created on first
- * start and kept in the database, so tokens stay valid across restarts.
+ * The platform's RS256 signing key, for access tokens (and, derived from it, the landing token
+ * secret). Created on first start and kept in the database, so tokens stay valid across restarts.
  */
+import { createHash } from 'node:crypto';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
@@ -11,15 +12,21 @@ export interface SigningKey {
   readonly privateKey: CryptoKey;
   readonly publicKey: CryptoKey;
   readonly publicJwk: JWK;
+  /** A 32-byte secret derived from the private key, for the platform's own HMAC tokens. */
+  readonly derivedSecret: Buffer;
 }
 
 export async function loadOrCreateSigningKey(db: Kysely<Database>, nowIso: string): Promise<SigningKey> {
   const existing = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   if (existing) {
     const publicJwk = JSON.parse(existing.public_jwk) as JWK;
+    const privateJwk = JSON.parse(existing.private_jwk) as JWK;
     return {
+      derivedSecret: createHash('sha256')
+        .update(`landing-token:${privateJwk.d ?? ''}`)
+        .digest(),
       kid: existing.kid,
-      privateKey: (await importJWK(JSON.parse(existing.private_jwk) as JWK, 'RS256')) as CryptoKey,
+      privateKey: (await importJWK(privateJwk, 'RS256')) as CryptoKey,
       publicKey: (await importJWK(publicJwk, 'RS256')) as CryptoKey,
       publicJwk,
     };

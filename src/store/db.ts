@@ -1,19 +1,22 @@
 /**
  * The database seam (GUIDE practice 8): Kysely over better-sqlite3 as the embedded default.
- * Only this file knows the dialect. WAL with synchronous=FULL (the default) survives power loss;
+ * Only this file and sqlite-driver.ts (group commit, statement cache) know the dialect. WAL with synchronous=FULL (the default) survives power loss;
  * NORMAL is offered for the benchmark's durability comparison (docs/PERFORMANCE.md).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator } from 'kysely';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
+import { GroupCommitDialect } from './sqlite-driver.js';
 
 export interface Store {
   readonly db: Kysely<Database>;
   /** The file the data lives in, or null in memory. */
   readonly path: string | null;
+  /** How many group commits (fsyncs) have been made. */
+  commits(): number;
   close(): Promise<void>;
 }
 
@@ -37,7 +40,8 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
   sqlite.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const dialect = new GroupCommitDialect(sqlite);
+  const db = new Kysely<Database>({ dialect });
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -48,6 +52,7 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
   return {
     db,
     path,
+    commits: () => dialect.driver.commits,
     close: () => db.destroy(),
   };
 }
