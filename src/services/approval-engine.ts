@@ -432,46 +432,37 @@ export class ApprovalEngine {
   async sweep(nowMs: number): Promise<void> {
     const nowIso = iso(nowMs);
     const notifications: { payment: Payment; attemptId: string }[] = [];
+    // Waiting payments: set-based, a chunk per transaction (one fsync per chunk, not per payment).
     for (;;) {
-      const due = await this.platform.repos.payments.listDue(nowIso, SWEEP_BATCH);
-      const actionable = due.filter((d) => !this.inFlight.has(d.id));
-      if (actionable.length === 0) break;
-      let progressed = 0;
-      for (const { id, state } of actionable) {
-        if (TRANSITIONS.expire.from.includes(state)) {
-          const attemptId = randomUUID();
-          const expired = await this.platform.store.db.transaction().execute(async (trx) => {
-            const updated = await this.platform.repos.payments.transition(trx, id, 'expire', nowIso, {
-              due_at: null,
-              user_message: 'The payment request expired.',
-            });
-            if (!updated) return null;
-            await this.platform.repos.callbacks.enqueue(trx, { id: attemptId, paymentId: id, paymentState: 'TIMEOUT', createdAt: nowIso });
-            await this.logFailedReservation(trx, updated, nowIso);
-            return updated;
-          });
-          if (expired) {
-            progressed++;
-            this.changed(expired);
-            notifications.push({ payment: expired, attemptId });
-          }
-        } else if (state === 'CONFIRMING' || state === 'CONFIRMING_3DS') {
-          if (await this.abandon(id, nowIso)) progressed++;
-        } else {
-          // A due time on a state that does not expire: clear it so the sweep does not spin.
-          await this.platform.store.db
-            .updateTable('payments')
-            .set({ due_at: null })
-            .where('id', '=', id)
-            .where('state', '=', state)
-            .execute();
-          progressed++;
-        }
+      const expired = await this.platform.store.db.transaction().execute(async (trx) => {
+        const rows = await this.platform.repos.payments.expireDue(trx, nowIso, SWEEP_BATCH, 'The payment request expired.');
+        const attempts = rows.map((payment) => ({ id: randomUUID(), paymentId: payment.id, paymentState: 'TIMEOUT' as const }));
+        await this.platform.repos.callbacks.enqueueMany(trx, attempts, nowIso);
+        return rows.map((payment, i) => ({ payment, attemptId: (attempts[i] as { id: string }).id }));
+      });
+      for (const e of expired) {
+        this.changed(e.payment);
+        notifications.push(e);
       }
-      if (progressed === 0 || due.length < SWEEP_BATCH) break;
+      if (expired.length < SWEEP_BATCH) break;
     }
+    // A CONFIRMING payment whose call was cut off by a restart; a due time left on another state.
+    for (const { id, state } of await this.platform.repos.payments.listDue(nowIso, SWEEP_BATCH)) {
+      if (this.inFlight.has(id)) continue;
+      if (state === 'CONFIRMING' || state === 'CONFIRMING_3DS') {
+        await this.abandon(id, nowIso);
+      } else if (!TRANSITIONS.expire.from.includes(state)) {
+        await this.platform.store.db
+          .updateTable('payments')
+          .set({ due_at: null })
+          .where('id', '=', id)
+          .where('state', '=', state)
+          .execute();
+      }
+    }
+    const queued = new Set(notifications.map((n) => n.attemptId));
     for (const attempt of await this.platform.repos.callbacks.listUnfinished(SWEEP_BATCH)) {
-      if (attempt.paymentState === 'ACCEPTED' || notifications.some((n) => n.attemptId === attempt.id)) continue;
+      if (attempt.paymentState === 'ACCEPTED' || queued.has(attempt.id)) continue;
       if (attempt.status !== 'PENDING') continue;
       notifications.push({ payment: await this.load(attempt.paymentId), attemptId: attempt.id });
     }

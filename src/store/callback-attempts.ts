@@ -87,6 +87,37 @@ export class CallbackAttemptRepository {
     return attemptNo;
   }
 
+  /** Bulk form of `enqueue` (the expiry sweep): one pending notification per payment. */
+  async enqueueMany(trx: Db, rows: readonly { id: string; paymentId: string; paymentState: CallbackPaymentState }[], createdAt: string) {
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      const last = await trx
+        .selectFrom('callback_attempts')
+        .select(['payment_id', (eb) => eb.fn.max('attempt_no').as('n')])
+        .where(
+          'payment_id',
+          'in',
+          chunk.map((r) => r.paymentId),
+        )
+        .groupBy('payment_id')
+        .execute();
+      const lastNo = new Map(last.map((r) => [r.payment_id, Number(r.n)]));
+      await trx
+        .insertInto('callback_attempts')
+        .values(
+          chunk.map((r) => ({
+            id: r.id,
+            payment_id: r.paymentId,
+            attempt_no: (lastNo.get(r.paymentId) ?? 0) + 1,
+            payment_state: r.paymentState,
+            status: 'PENDING',
+            created_at: createdAt,
+          })),
+        )
+        .execute();
+    }
+  }
+
   /** Claims a pending attempt for sending. False when someone else claimed it (at most one call). */
   async claim(id: string, startedAt: string): Promise<boolean> {
     const r = await this.db

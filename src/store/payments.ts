@@ -12,6 +12,9 @@ import type { Database, PaymentsTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** Rows per multi-row statement (well under SQLite's parameter limit). */
+const BULK_ROWS = 500;
+
 export const toPayment = (r: Selectable<PaymentsTable>): Payment => ({
   id: r.id,
   pspId: r.psp_id,
@@ -231,6 +234,69 @@ export class PaymentRepository {
     return this.findById(id, trx);
   }
 
+  /**
+   * The expiry sweep's transition, set-based: moves up to `limit` due payments from the states
+   * `expire` may start from to EXPIRED in one statement (the same guard as `transition`), and
+   * writes their timeline and PSP-visible log entries in bulk. Returns the expired payments.
+   */
+  async expireDue(trx: Db, nowIso: string, limit: number, userMessage: string): Promise<Payment[]> {
+    const { from, to } = TRANSITIONS.expire;
+    const due = trx
+      .selectFrom('payments')
+      .select('id')
+      .where('due_at', '<=', nowIso)
+      .where('state', 'in', [...from])
+      .orderBy('due_at')
+      .limit(limit);
+    const rows = await trx
+      .updateTable('payments')
+      .set({ state: to, due_at: null, user_message: userMessage, updated_at: nowIso })
+      .where('id', 'in', due)
+      .where('state', 'in', [...from])
+      .returningAll()
+      .execute();
+    const expired = rows.map(toPayment);
+    for (let i = 0; i < expired.length; i += BULK_ROWS) {
+      const chunk = expired.slice(i, i + BULK_ROWS);
+      const ids = chunk.map((p) => p.id);
+      const seqs = await trx
+        .selectFrom('payment_events')
+        .select(['payment_id', (eb) => eb.fn.max('seq').as('seq')])
+        .where('payment_id', 'in', ids)
+        .groupBy('payment_id')
+        .execute();
+      const lastSeq = new Map(seqs.map((r) => [r.payment_id, Number(r.seq)]));
+      await trx
+        .insertInto('payment_events')
+        .values(
+          chunk.map((p) => ({
+            payment_id: p.id,
+            seq: (lastSeq.get(p.id) ?? 0) + 1,
+            at: nowIso,
+            type: `state:${to}`,
+            detail_json: JSON.stringify({ transition: 'expire' }),
+          })),
+        )
+        .execute();
+      // Waiting payments have no PSP-visible history yet: this is their first entry.
+      await trx
+        .insertInto('payment_log')
+        .values(
+          chunk.map((p) => ({
+            payment_id: p.id,
+            seq: 1,
+            operation: 'RESERVED',
+            amount_ore: p.amount,
+            payment_text: p.paymentText,
+            success: 0,
+            at: nowIso,
+          })),
+        )
+        .execute();
+    }
+    return expired;
+  }
+
   /** Payments whose due time has come, oldest first (the expiry sweep). */
   async listDue(nowIso: string, limit: number): Promise<{ id: string; state: PaymentState }[]> {
     const rows = await this.db
@@ -241,5 +307,18 @@ export class PaymentRepository {
       .limit(limit)
       .execute();
     return rows.map((r) => ({ id: r.id, state: r.state as PaymentState }));
+  }
+
+  /** A user's payments, newest first (the simulated app's request list and history). */
+  async listByUser(phoneNumber: string, limit: number): Promise<Payment[]> {
+    const rows = await this.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('user_phone', '=', phoneNumber)
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toPayment);
   }
 }
