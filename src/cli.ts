@@ -27,6 +27,8 @@ const FLAGS = [
   'idempotency-ttl-seconds',
   'sweep-interval-ms',
   'sqlite-synchronous',
+  'merchant-initial-status',
+  'merchant-activation-delay-seconds',
 ] as const;
 
 const HELP = `Usage: vipps-psp-emulator [options]
@@ -46,6 +48,8 @@ variable (--public-url ↔ PUBLIC_URL); options win.
   --allow-loopback-callbacks <true|false>  ALLOW_LOOPBACK_CALLBACKS (default: true in test)
   --allow-private-callbacks <true|false>   ALLOW_PRIVATE_CALLBACKS (default false)
   --sqlite-synchronous <FULL|NORMAL>       SQLITE_SYNCHRONOUS (default FULL: fsync per commit)
+  --merchant-initial-status <ACTIVE|PENDING>  MERCHANT_INITIAL_STATUS of new sales units (default: ACTIVE in test, PENDING in production)
+  --merchant-activation-delay-seconds <n>     MERCHANT_ACTIVATION_DELAY_SECONDS until PENDING becomes ACTIVE (default 300)
   --help                      this text
 `;
 

@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 export type Profile = 'test' | 'production';
 export type StatusBatchSchedule = 'immediate' | 'nightly' | 'manual' | 'never';
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
+/** The status a sales unit created through the PSP Merchant API starts in (§3 ⚠: undocumented). */
+export type MerchantInitialStatus = 'ACTIVE' | 'PENDING';
 
 export interface Config {
   readonly port: number;
@@ -50,6 +52,10 @@ export interface Config {
   readonly statusBatchSchedule: StatusBatchSchedule;
   /** Interval of the due-work sweep (expiry, batch schedule) on the real clock. */
   readonly sweepIntervalMs: number;
+  /** New sales units (PSP Merchant API) start ACTIVE (test default) or PENDING (production default). */
+  readonly merchantInitialStatus: MerchantInitialStatus;
+  /** A PENDING sales unit becomes ACTIVE this long after its creation, on the platform clock. */
+  readonly merchantActivationDelaySeconds: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -138,6 +144,13 @@ export function parseConfig(env: Env): Config {
       isTest ? 'immediate' : 'nightly',
     ),
     sweepIntervalMs: intVar(env, 'SWEEP_INTERVAL_MS', 1000, 10, 60_000),
+    merchantInitialStatus: enumVar<MerchantInitialStatus>(
+      env,
+      'MERCHANT_INITIAL_STATUS',
+      ['ACTIVE', 'PENDING'],
+      isTest ? 'ACTIVE' : 'PENDING',
+    ),
+    merchantActivationDelaySeconds: intVar(env, 'MERCHANT_ACTIVATION_DELAY_SECONDS', 300, 0, 10 * 365 * 86_400),
   };
   return Object.freeze(config);
 }

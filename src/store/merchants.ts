@@ -1,6 +1,12 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import type { MerchantChanges } from '../domain/merchant-rules.js';
 import type { Merchant, MerchantAddress, MerchantStatus } from '../domain/parties.js';
 import type { Database, MerchantsTable } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The outcome of a conditional update: which of the three it was, decided by the database. */
+export type MerchantUpdateOutcome = 'updated' | 'deactivated' | 'not-found';
 
 export const toMerchant = (r: Selectable<MerchantsTable>): Merchant => ({
   merchantSerialNumber: r.merchant_serial_number,
@@ -51,6 +57,75 @@ export class MerchantRepository {
   async listByPsp(pspId: string): Promise<Merchant[]> {
     const rows = await this.db.selectFrom('merchants').selectAll().where('psp_id', '=', pspId).orderBy('merchant_serial_number').execute();
     return rows.map(toMerchant);
+  }
+
+  /** A sales unit of this PSP; another PSP's MSN is null, like an unknown one (§3). */
+  async findOwned(pspId: string, msn: string): Promise<Merchant | null> {
+    const row = await this.db
+      .selectFrom('merchants')
+      .selectAll()
+      .where('merchant_serial_number', '=', msn)
+      .where('psp_id', '=', pspId)
+      .executeTakeFirst();
+    return row ? toMerchant(row) : null;
+  }
+
+  /** Whether any sales unit (of any PSP) has this MSN: new MSNs never collide. */
+  async msnExists(trx: Db, msn: string): Promise<boolean> {
+    const row = await trx
+      .selectFrom('merchants')
+      .select('merchant_serial_number')
+      .where('merchant_serial_number', '=', msn)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** A sales unit created through the PSP Merchant API. */
+  async insert(trx: Db, m: Merchant): Promise<void> {
+    await trx.insertInto('merchants').values(toMerchantRow(m)).execute();
+  }
+
+  /**
+   * PATCH: applies the changes (and the deactivation) in one conditional write that refuses a
+   * deactivated sales unit: `UPDATE … WHERE msn = ? AND psp_id = ? AND status <> 'DEACTIVATED'`.
+   * Zero rows is either another PSP's/unknown MSN or a deactivated one; the outcome says which.
+   */
+  async update(pspId: string, msn: string, changes: MerchantChanges, nowIso: string): Promise<MerchantUpdateOutcome> {
+    const set: Updateable<MerchantsTable> = { updated_at: nowIso };
+    if (changes.name !== undefined) set.name = changes.name;
+    if (changes.mccCode !== undefined) set.mcc_code = changes.mccCode;
+    if (changes.logo !== undefined) set.logo = changes.logo;
+    if (changes.email !== undefined) set.email = changes.email;
+    if (changes.website !== undefined) set.website = changes.website;
+    if (changes.address !== undefined) set.address_json = JSON.stringify(changes.address);
+    if (changes.companyName !== undefined) set.company_name = changes.companyName;
+    if (changes.termsOfServiceAccepted !== undefined) set.terms_of_service_accepted = changes.termsOfServiceAccepted ? 1 : 0;
+    if (changes.deactivate) set.status = 'DEACTIVATED' satisfies MerchantStatus;
+    const result = await this.db
+      .updateTable('merchants')
+      .set(set)
+      .where('merchant_serial_number', '=', msn)
+      .where('psp_id', '=', pspId)
+      .where('status', '<>', 'DEACTIVATED' satisfies MerchantStatus)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) return 'updated';
+    return (await this.findOwned(pspId, msn)) ? 'deactivated' : 'not-found';
+  }
+
+  /**
+   * The activation job: PENDING sales units created at or before `createdAtOrBeforeIso` become
+   * ACTIVE. Conditional on PENDING, so a sales unit deactivated meanwhile stays deactivated.
+   * Returns the MSNs activated.
+   */
+  async activatePending(createdAtOrBeforeIso: string, nowIso: string): Promise<string[]> {
+    const rows = await this.db
+      .updateTable('merchants')
+      .set({ status: 'ACTIVE' satisfies MerchantStatus, updated_at: nowIso })
+      .where('status', '=', 'PENDING' satisfies MerchantStatus)
+      .where('created_at', '<=', createdAtOrBeforeIso)
+      .returning('merchant_serial_number')
+      .execute();
+    return rows.map((r) => r.merchant_serial_number);
   }
 
   /** Seed: inserts or replaces the seeded fields. Returns true when something changed. */

@@ -53,7 +53,7 @@ export class OpenApi {
     const response = (op.responses as Json)[status] as Json | undefined;
     if (!response) throw new Error(`${method} ${path} documents no ${status} response`);
     const content = response.content as Json | undefined;
-    if (!content) return null;
+    if (!content || Object.keys(content).length === 0) return null;
     const media = Object.values(content)[0] as Json;
     return (media.schema as Json | undefined) ?? null;
   }

@@ -38,6 +38,11 @@ export const OTHER_PSP: PspCreds = {
   msn: '654321',
 };
 
+const CONTACT = {
+  companyEmail: 'post@shop.example',
+  address: { addressLine1: 'Robert Levins gate 5', addressLine2: null, city: 'Oslo', postCode: '0154', country: 'NO' },
+};
+
 export function seedWithOtherPsp(): Seed {
   return {
     psps: [
@@ -63,6 +68,7 @@ export function seedWithOtherPsp(): Seed {
         name: 'Demo Shop',
         companyName: 'Demo Shop AS',
         organizationNumber: '918130047',
+        ...CONTACT,
         status: 'ACTIVE',
       },
       {
@@ -71,6 +77,7 @@ export function seedWithOtherPsp(): Seed {
         name: 'Demo Kiosk',
         companyName: 'Demo Shop AS',
         organizationNumber: '918130047',
+        ...CONTACT,
         status: 'ACTIVE',
         skipLandingPage: true,
       },
@@ -80,6 +87,7 @@ export function seedWithOtherPsp(): Seed {
         name: 'Closed Shop',
         companyName: 'Closed AS',
         organizationNumber: '918130047',
+        ...CONTACT,
         status: 'DEACTIVATED',
       },
       {
@@ -88,6 +96,7 @@ export function seedWithOtherPsp(): Seed {
         name: 'Other Shop',
         companyName: 'Other AS',
         organizationNumber: '918130047',
+        ...CONTACT,
         status: 'ACTIVE',
       },
     ],
