@@ -22,8 +22,9 @@ function rewriteRefs(node: unknown, docId: string): unknown {
       else if (k === 'example' || k === 'nullable' || k === 'deprecated' || k === 'xml') continue;
       else out[k] = rewriteRefs(v, docId);
     }
-    // OpenAPI 3.0 `nullable: true` → allow null.
-    if ((node as Json).nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
+    // OpenAPI 3.0 `nullable: true` (and the signup spec's `x-isnullable: true`) → allow null.
+    const nullable = (node as Json).nullable === true || (node as Json)['x-isnullable'] === true;
+    if (nullable && typeof out.type === 'string') out.type = [out.type, 'null'];
     return out;
   }
   return node;
