@@ -26,10 +26,13 @@ export async function mobileInterceptRoutes(app: FastifyInstance, { platform }: 
         if (!(error instanceof ApiError)) throw error;
       }
     }
+    // Shown inside the simulated app's web view (same origin), which notices this navigation;
+    // nobody else may frame it.
     return reply
       .code(status)
       .header('cache-control', 'no-store')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *")
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'")
+      .header('x-frame-options', 'SAMEORIGIN')
       .type('text/html; charset=utf-8')
       .send(
         `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vipps</title></head><body><main><p data-testid="intercept-message">${escapeHtml(message)}</p></main></body></html>`,
