@@ -198,8 +198,8 @@ describe('the approval engine', () => {
     assert.equal(after.json.state, 'RESERVED');
     const requests = stub.requestsFor(id);
     assert.equal(requests.length, 2);
-    const c1 = (requests[0]?.body.networkToken as { cryptogram: string }).cryptogram;
-    const c2 = (requests[1]?.body.networkToken as { cryptogram: string }).cryptogram;
+    const cryptograms = requests.map((r) => (r.body.networkToken as { cryptogram: string }).cryptogram);
+    const [c1, c2] = cryptograms;
     assert.notEqual(c1, c2);
     assert.equal(requests[1]?.body.paymentState, 'ACCEPTED');
     // A repeated hit on the return URL changes nothing.

@@ -142,7 +142,12 @@ export const ERRORS = {
     'decision: approve/cancel of a payment that already has an outcome (or lost a race to one)',
   ),
   CARD_NOT_FOUND: psp(400, 'CardNotFound', 'The user has no card with this id', 'decision (control API cardId)'),
-  CARD_NOT_USABLE: psp(400, 'CardNotUsable', 'The card is expired or cannot be used for payments', 'decision: expired or non-eligible card'),
+  CARD_NOT_USABLE: psp(
+    400,
+    'CardNotUsable',
+    'The card is expired or cannot be used for payments',
+    'decision: expired or non-eligible card',
+  ),
   CARD_NOT_ELIGIBLE: psp(400, 'CardNotEligible', 'Card not eligible', '§2.7 magic amount 3100 "Emulates Card not eligible"'),
   FORCE_APPROVE_TOKEN_INVALID: psp(
     400,
@@ -155,6 +160,65 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: psp(415, '415', 'Unsupported media type', 'decision (Content-Type must be JSON)'),
   BODY_TOO_LARGE: psp(413, '413', 'Request body too large', 'decision: body limits per route'),
   INTERNAL_ERROR: psp(500, '500', 'Internal Server Error', 'any unexpected error; never a stack trace'),
+  // --- Status updates: the status batch control API (§2.8, docs/status-updates.md) ---
+  STATUS_BATCHES_NEVER_APPLIED: psp(
+    409,
+    'StatusBatchesNeverApplied',
+    'Status batches are never applied: STATUS_BATCH_SCHEDULE is never',
+    'decision: `never` keeps batches stored and unapplied, like the real test environment (§2.8)',
+  ),
+  STATUS_BATCH_NOT_FOUND: psp(404, 'StatusBatchNotFound', 'Status batch not found', 'decision (control API)'),
+  // --- PSP Merchant API (§3, docs/merchant-api.md): RFC 7807 problems; errorCode names the `type` ---
+  MERCHANT_NOT_FOUND: psp(
+    404,
+    'item-does-not-exist',
+    'Item does not exist',
+    'psp-signup-v1.yaml 404 description; another PSP’s MSN answers exactly like an unknown one',
+  ),
+  MERCHANT_FIELD_REQUIRED: psp(
+    400,
+    'validation-error',
+    '{field} is required',
+    'decision: spec 400 "Invalid request, check request parameters"; names the field',
+  ),
+  MERCHANT_FIELD_INVALID: psp(
+    400,
+    'validation-error',
+    '{field} is invalid',
+    'decision: names the field; the rule it breaks is appended after ": " (pattern, length, MOD11, PNG size…)',
+  ),
+  MERCHANT_FIELD_UNKNOWN: psp(
+    400,
+    'validation-error',
+    '{field} is not a property of {schema}',
+    'decision: unknown properties are refused (GUIDE practice 5) so a misspelt field is not silently lost',
+  ),
+  MERCHANT_BODY_INVALID: psp(400, 'validation-error', 'The request body must be a JSON object', 'decision'),
+  MERCHANT_UPDATE_EMPTY: psp(
+    400,
+    'validation-error',
+    'At least one property is required',
+    'psp-signup-v1.yaml UpdateMerchantRequest: "At least one of the properties is required"',
+  ),
+  MERCHANT_DEACTIVATED: psp(
+    400,
+    'merchant-deactivated',
+    'The sales unit {msn} is deactivated and cannot be updated or reactivated',
+    'spec: "Already deactivated merchant cannot be activated or updated through the API"; 400 because patchMerchant documents no 409',
+  ),
+  MERCHANT_IDEMPOTENCY_KEY_MISSING: psp(
+    400,
+    'validation-error',
+    'The Idempotency-Key header is required',
+    'psp-signup-v1.yaml: addMerchant header Idempotency-Key required',
+  ),
+  MERCHANT_IDEMPOTENT_CONFLICT: psp(
+    409,
+    'idempotent-conflict',
+    'Idempotent conflict: this Idempotency-Key was used with another request body',
+    'psp-signup-v1.yaml 409 description "Idempotent conflict"; the same key with another body',
+  ),
+  MERCHANT_METHOD_NOT_SUPPORTED: psp(405, 'method-not-supported', 'Request method not supported', 'psp-signup-v1.yaml 405 description'),
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorKey = keyof typeof ERRORS;

@@ -10,9 +10,15 @@ import { installErrorHandling } from './error-handler.js';
 import { accessTokenRoutes } from './routes/access-token.js';
 import { emulatorClockRoutes } from './routes/emulator-clock.js';
 import { emulatorPaymentRoutes } from './routes/emulator-payments.js';
+import { emulatorStatusBatchRoutes } from './routes/emulator-status-batches.js';
 import { forceApproveRoutes } from './routes/force-approve.js';
+import { landingPageRoutes } from './routes/landing-page.js';
 import { mobileInterceptRoutes } from './routes/mobile-intercept.js';
+import { pspMerchantRoutes } from './routes/psp-merchants.js';
 import { pspPaymentRoutes } from './routes/psp-payments.js';
+import { pspUpdateStatusRoutes } from './routes/psp-updatestatus.js';
+import { publicAssetRoutes } from './routes/public-assets.js';
+import { walletAppRoutes } from './routes/wallet-app.js';
 
 export async function buildHttpApp(platform: Platform): Promise<FastifyInstance> {
   const { config } = platform;
@@ -40,11 +46,17 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
 
   await app.register(accessTokenRoutes, { platform });
   await app.register(pspPaymentRoutes, { platform });
+  await app.register(pspUpdateStatusRoutes, { platform });
+  await app.register(pspMerchantRoutes, { platform });
   await app.register(mobileInterceptRoutes, { platform });
+  await app.register(landingPageRoutes, { platform });
+  await app.register(walletAppRoutes, { platform });
+  await app.register(publicAssetRoutes);
   // The control API exists only in the test profile; in production it answers 404 like any
   // unknown path.
   if (config.profile === 'test') {
     await app.register(emulatorClockRoutes, { platform });
+    await app.register(emulatorStatusBatchRoutes, { platform });
     await app.register(emulatorPaymentRoutes, { platform });
     await app.register(forceApproveRoutes, { platform });
   }

@@ -89,7 +89,8 @@ function fromValidation(request: FastifyRequest, error: FastifyError): ApiError 
   const mapped = context === 'body' ? request.routeOptions.config?.fieldErrors?.[field] : undefined;
   if (mapped) return new ApiError(mapped);
   const what = first.keyword === 'required' ? 'is required' : (first.message ?? 'is invalid');
-  const where = first.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : field;
+  const path = first.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : '';
+  const where = first.keyword === 'required' ? [path, String(first.params.missingProperty)].filter(Boolean).join('.') : path || field;
   return new ApiError('INVALID_REQUEST', {}, `${where} ${what}`);
 }
 

@@ -331,7 +331,7 @@ export class ApprovalEngine {
    */
   async completeThreeDs(attemptId: string, responseCode: string): Promise<ApprovalOutcome> {
     const attempt = await this.platform.repos.callbacks.findById(attemptId);
-    if (!attempt || attempt.paymentState !== 'ACCEPTED') throw new ApiError('PAYMENT_NOT_FOUND');
+    if (attempt?.paymentState !== 'ACCEPTED') throw new ApiError('PAYMENT_NOT_FOUND');
     const payment = await this.load(attempt.paymentId);
     const attempts = await this.platform.repos.callbacks.ofPayment(payment.id);
     const latest = attempts.filter((a) => a.paymentState === 'ACCEPTED').at(-1);

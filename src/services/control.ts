@@ -9,19 +9,13 @@ import { summarize } from '../domain/payment.js';
 import type { Platform } from '../platform.js';
 import { parseSeed, type SeedUser, toUserWithCards } from '../seed.js';
 import type { CallbackAttempt } from '../store/callback-attempts.js';
+import { statusItemsOfPayment } from './status-batch-report.js';
 
 export async function resolvePayment(platform: Platform, pspId: string | undefined, pspTransactionId: string) {
   if (!pspId) throw new ApiError('INVALID_REQUEST', {}, 'the Psp-Id header is required');
   const payment = await platform.repos.payments.findByPspTransactionId(pspId, pspTransactionId);
   if (!payment) throw new ApiError('PAYMENT_NOT_FOUND');
   return payment;
-}
-
-/** Extra sections other parts of the platform add to the payment view (e.g. status updates). */
-export type PaymentViewExtension = (platform: Platform, paymentId: string) => Promise<Record<string, unknown>>;
-const extensions: PaymentViewExtension[] = [];
-export function extendPaymentView(extension: PaymentViewExtension): void {
-  extensions.push(extension);
 }
 
 const attemptView = (a: CallbackAttempt) => ({
@@ -43,12 +37,12 @@ const attemptView = (a: CallbackAttempt) => ({
 /** The payment's full internal state, its timeline and its callback attempts. */
 export async function paymentView(platform: Platform, pspId: string | undefined, pspTransactionId: string) {
   const p = await resolvePayment(platform, pspId, pspTransactionId);
-  const [events, attempts, log] = await Promise.all([
+  const [events, attempts, log, statusUpdates] = await Promise.all([
     platform.repos.payments.events(p.id),
     platform.repos.callbacks.ofPayment(p.id),
     platform.repos.payments.log(p.id),
+    statusItemsOfPayment(platform, p.id),
   ]);
-  const extra = Object.assign({}, ...(await Promise.all(extensions.map((e) => e(platform, p.id)))));
   return {
     paymentId: p.id,
     pspId: p.pspId,
@@ -76,7 +70,8 @@ export async function paymentView(platform: Platform, pspId: string | undefined,
     timeline: events,
     transactionLog: log,
     callbacks: attempts.map(attemptView),
-    ...extra,
+    /** Every status update item that named this payment, with its outcome and reason. */
+    statusUpdates,
   };
 }
 

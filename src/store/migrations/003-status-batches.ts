@@ -60,7 +60,11 @@ export const m003_status_batches: Migration = {
       .addPrimaryKeyConstraint('status_item_outcomes_pk', ['batch_id', 'seq'])
       .addForeignKeyConstraint('status_item_outcomes_item', ['batch_id', 'seq'], 'status_items', ['batch_id', 'seq'])
       .execute();
-    await db.schema.createIndex('status_item_outcomes_outcome').on('status_item_outcomes').columns(['batch_id', 'outcome', 'seq']).execute();
+    await db.schema
+      .createIndex('status_item_outcomes_outcome')
+      .on('status_item_outcomes')
+      .columns(['batch_id', 'outcome', 'seq'])
+      .execute();
 
     await db.schema
       .createTable('scheduled_runs')

@@ -1,0 +1,64 @@
+/**
+ * Control API: status batches (test profile only; docs/status-updates.md).
+ *   GET  /_emulator/status-batches        batches, newest first, with counts and rejected items
+ *                                         (`limit`, `offset`, `rejectedLimit`; `Psp-Id` filters)
+ *   GET  /_emulator/status-batches/{id}   one batch, its rejected items paged
+ *                                         (`rejectedLimit`, `rejectedOffset`)
+ *   POST /_emulator/status-batches/run    applies every pending batch now and answers with them
+ */
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../../domain/errors.js';
+import type { Platform } from '../../platform.js';
+import { applyPendingBatches } from '../../services/apply-status-batches.js';
+import { listStatusBatches, statusBatchView } from '../../services/status-batch-report.js';
+import { statusBatchRepository } from '../../store/status-batches.js';
+import { header } from '../psp-auth.js';
+
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 20 },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+    rejectedLimit: { type: 'integer', minimum: 0, maximum: 1000, default: 100 },
+  },
+} as const;
+
+const oneQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rejectedLimit: { type: 'integer', minimum: 0, maximum: 1000, default: 1000 },
+    rejectedOffset: { type: 'integer', minimum: 0, default: 0 },
+  },
+} as const;
+
+export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
+  app.get<{ Querystring: { limit: number; offset: number; rejectedLimit: number } }>(
+    '/_emulator/status-batches',
+    { schema: { querystring: listQuery } },
+    async (request) => listStatusBatches(platform, { pspId: header(request, 'psp-id') ?? null, ...request.query }),
+  );
+
+  app.get<{ Params: { id: number }; Querystring: { rejectedLimit: number; rejectedOffset: number } }>(
+    '/_emulator/status-batches/:id',
+    { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } }, querystring: oneQuery } },
+    async (request) => {
+      const batch = await statusBatchRepository(platform.store.db).find(request.params.id);
+      if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');
+      return statusBatchView(platform, batch, { limit: request.query.rejectedLimit, offset: request.query.rejectedOffset });
+    },
+  );
+
+  app.post('/_emulator/status-batches/run', async () => {
+    if (platform.config.statusBatchSchedule === 'never') throw new ApiError('STATUS_BATCHES_NEVER_APPLIED');
+    const applied = await applyPendingBatches(platform);
+    const repository = statusBatchRepository(platform.store.db);
+    const batches = [];
+    for (const a of applied) {
+      const batch = await repository.find(a.batchId);
+      if (batch) batches.push(await statusBatchView(platform, batch, { limit: 100, offset: 0 }));
+    }
+    return { schedule: platform.config.statusBatchSchedule, applied: batches };
+  });
+}
