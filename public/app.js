@@ -58,7 +58,7 @@
   };
 
   if (!live.dataset.final) {
-    source = subscribe(live.dataset.events, {
+    source = subscribe(`${live.dataset.events}?payment=${encodeURIComponent(paymentId)}`, {
       tick: (data) => clock.sync(data.now),
       payment: (data) => {
         clock.sync(data.now);

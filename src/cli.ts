@@ -4,6 +4,7 @@
  * (`PUBLIC_URL` ↔ `--public-url`); a flag wins over the variable.
  */
 import { parseArgs } from 'node:util';
+import { runChecklistCommand } from './cli-checklist.js';
 import { ConfigError, parseConfig } from './config.js';
 import { startPlatform } from './main.js';
 import { DEMO_SEED_FILE } from './package-root.js';
@@ -32,6 +33,7 @@ const FLAGS = [
 ] as const;
 
 const HELP = `Usage: vipps-psp-emulator [options]
+       vipps-psp-emulator checklist --url <base> --psp-id <id> [--json]   (see checklist --help)
 
 Starts the Vipps PSP platform emulator. Each option can also be given as an environment
 variable (--public-url ↔ PUBLIC_URL); options win.
@@ -133,4 +135,6 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
-await main();
+// Subcommands first; anything else starts the server.
+if (process.argv[2] === 'checklist') process.exitCode = await runChecklistCommand(process.argv.slice(3));
+else await main();

@@ -6,8 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Platform } from '../platform.js';
+import { installApiCallLog } from './api-call-log.js';
 import { installErrorHandling } from './error-handler.js';
 import { accessTokenRoutes } from './routes/access-token.js';
+import { emulatorChecklistRoutes } from './routes/emulator-checklist.js';
 import { emulatorClockRoutes } from './routes/emulator-clock.js';
 import { emulatorPaymentRoutes } from './routes/emulator-payments.js';
 import { emulatorStatusBatchRoutes } from './routes/emulator-status-batches.js';
@@ -35,6 +37,7 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
 
   app.decorateRequest('pspContext', null);
   installErrorHandling(app);
+  installApiCallLog(app, platform);
 
   // JSON bodies: an empty body is "no body" (clients send `--data ''` with a JSON content type).
   const defaultJson = app.getDefaultJsonParser('error', 'error');
@@ -56,6 +59,7 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
   // unknown path.
   if (config.profile === 'test') {
     await app.register(emulatorClockRoutes, { platform });
+    await app.register(emulatorChecklistRoutes, { platform });
     await app.register(emulatorStatusBatchRoutes, { platform });
     await app.register(emulatorPaymentRoutes, { platform });
     await app.register(forceApproveRoutes, { platform });

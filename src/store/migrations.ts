@@ -7,11 +7,13 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { m001_core } from './migrations/001-core.js';
 import { m002_callbacks } from './migrations/002-callbacks.js';
 import { m003_status_batches } from './migrations/003-status-batches.js';
+import { m005_api_calls } from './migrations/005-api-calls.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
   '002_callbacks': m002_callbacks,
   '003_status_batches': m003_status_batches,
+  '005_api_calls': m005_api_calls,
 };
 
 export const migrationProvider: MigrationProvider = {

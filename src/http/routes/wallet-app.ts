@@ -196,7 +196,9 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
   });
 
   // The push: every change of this user's payments, and the platform's time every second.
-  app.get(`${APP_PATH}/events`, async (request, reply) => {
+  // With `?payment=<id>` the stream starts with that payment's current state, so a screen that
+  // subscribed just after a change still sees it.
+  app.get<{ Querystring: { payment?: string } }>(`${APP_PATH}/events`, async (request, reply) => {
     const who = await loggedIn(request);
     if (!who) return reply.code(401).header('cache-control', 'no-store').send();
     const phone = who.user.phoneNumber;
@@ -211,6 +213,13 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
       clearInterval(tick);
     });
     stream.send('tick', { now: platform.clock.now() });
+    const watched = request.query.payment;
+    if (watched && /^[0-9a-f-]{36}$/i.test(watched)) {
+      const current = await platform.repos.payments.findById(watched);
+      if (current && current.userPhone === phone) {
+        stream.send('payment', { paymentId: current.id, state: current.state, now: platform.clock.now() });
+      }
+    }
     return reply;
   });
 

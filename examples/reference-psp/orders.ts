@@ -1,0 +1,73 @@
+/**
+ * The reference PSP's own record of its orders (in memory: an example, not a product). The PSP
+ * learns a payment's outcome from the makePayment call it answers, never from the customer's
+ * redirect, and keeps its own ledger of what it captured, cancelled and refunded.
+ */
+import type { MakePaymentResponse, Operation3DSecure } from '../../src/client/index.js';
+
+/**
+ * - `PENDING`: initiated at Vipps, no makePayment yet;
+ * - `AWAITING_3DS`: answered SOFT_DECLINE, the customer is on our 3-D Secure page;
+ * - `RESERVED`: answered OK (the acquirer authorised);
+ * - `FAILED`: answered FAIL (declined, or 3-D Secure failed);
+ * - `CANCELLED`: the customer cancelled or timed out at Vipps, or the shop cancelled it while pending.
+ */
+export type OrderState = 'PENDING' | 'AWAITING_3DS' | 'RESERVED' | 'FAILED' | 'CANCELLED';
+
+export interface BackOfficeOperation {
+  readonly at: string;
+  readonly status: 'CAPTURED' | 'CANCELLED' | 'REFUNDED';
+  readonly amountOre: number;
+  /** The updatestatus answer (`9000 SUCCESS`) or the error it got. */
+  readonly result: string;
+}
+
+export interface Order {
+  readonly pspTransactionId: string;
+  readonly merchantOrderId: string;
+  readonly product: string;
+  readonly amountOre: number;
+  /** Per payment; Vipps sends it back as the makePayment call's Authorization. */
+  readonly makePaymentToken: string;
+  readonly createdAt: string;
+  state: OrderState;
+  /** Why it failed or was cancelled (e.g. `82 Refused by Issuer`, `USER_CANCEL`, `cancelled by the shop`). */
+  reason: string | null;
+  /** The 3-D Secure return URLs of the makePayment call we soft-declined. */
+  operations: readonly Operation3DSecure[];
+  threeDsCompleted: boolean;
+  authorisationCode: string | null;
+  /** Our final answer to makePayment (OK or FAIL), given again if Vipps repeats the call. */
+  finalAnswer: MakePaymentResponse | null;
+  capturedOre: number;
+  refundedOre: number;
+  /** Cancelled after the reservation: what was left to capture is released. */
+  voided: boolean;
+  readonly history: BackOfficeOperation[];
+}
+
+export class OrderBook {
+  private readonly byPspTransactionId = new Map<string, Order>();
+  private readonly byMerchantOrderId = new Map<string, Order>();
+
+  add(order: Order): void {
+    this.byPspTransactionId.set(order.pspTransactionId, order);
+    this.byMerchantOrderId.set(order.merchantOrderId, order);
+  }
+
+  byPspId(pspTransactionId: string): Order | undefined {
+    return this.byPspTransactionId.get(pspTransactionId);
+  }
+
+  byOrderId(merchantOrderId: string): Order | undefined {
+    return this.byMerchantOrderId.get(merchantOrderId);
+  }
+
+  /** Newest first. */
+  list(): Order[] {
+    return [...this.byPspTransactionId.values()].reverse();
+  }
+}
+
+export const remainingToCapture = (o: Order): number => (o.state === 'RESERVED' && !o.voided ? o.amountOre - o.capturedOre : 0);
+export const remainingToRefund = (o: Order): number => o.capturedOre - o.refundedOre;

@@ -1,0 +1,248 @@
+/**
+ * The reference PSP (examples/reference-psp) against the real platform over HTTP: the shop's
+ * checkout, its makePaymentUrl (Authorization, the acquirer's rules, 3-D Secure, FAIL 85 after
+ * its own cancel, FAIL 93 to TIMEOUT / USER_CANCEL, its own deadline), the order API and the
+ * back office's status updates, as the platform sees them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type ReferencePsp, startReferencePsp } from '../examples/reference-psp/index.js';
+import { call, DEMO, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+
+interface MakePaymentAnswer {
+  errorMessage?: { errorId: string; errorText: string };
+  paymentInfo: { pspTransactionId: string; status: string; url3dSecure?: string };
+}
+
+interface OrderJson {
+  pspTransactionId: string;
+  merchantOrderId: string;
+  amount: number;
+  state: string;
+  reason: string | null;
+  captured: number;
+  refunded: number;
+  vipps?: { capturedAmount: number; remainingAmountToCapture: number; refundedAmount: number; remainingAmountToRefund: number };
+}
+
+describe('the reference PSP', () => {
+  let p: TestPlatform;
+  let psp: ReferencePsp;
+  const control = (path: string, init: RequestInit = {}) =>
+    call<Record<string, unknown>>(`${p.url}/_emulator${path}`, {
+      ...init,
+      headers: { 'psp-id': DEMO.pspId, 'content-type': 'application/json', ...init.headers },
+    });
+
+  before(async () => {
+    p = await startTestPlatform();
+    psp = await startReferencePsp({
+      emulatorUrl: p.url,
+      credentials: { ...DEMO, merchantSerialNumber: DEMO.msn },
+      answerWithinMs: 400,
+    });
+  });
+  after(async () => {
+    await psp?.close();
+    await p?.close();
+  });
+
+  const form = (path: string, fields: Record<string, string> = {}) =>
+    fetch(`${psp.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+      redirect: 'manual',
+    });
+  const order = async (merchantOrderId: string) => (await call<OrderJson>(`${psp.url}/api/orders/${merchantOrderId}`)).json;
+
+  /** Pay with Vipps in the shop (the product, or an amount in kr); returns the order and vippsRedirectUrl. */
+  const checkout = async (amountKr?: string) => {
+    const r = await form('/checkout', amountKr === undefined ? { product: 'socks' } : { amount: amountKr });
+    assert.equal(r.status, 303, await r.text());
+    const vippsRedirectUrl = r.headers.get('location') ?? '';
+    assert.match(vippsRedirectUrl, /\/vippsgateway\?v=2&token=/);
+    const list = (await call<{ orders: OrderJson[] }>(`${psp.url}/api/orders`)).json.orders;
+    const newest = list[0];
+    assert.ok(newest);
+    return { ...(await order(newest.merchantOrderId)), vippsRedirectUrl };
+  };
+  const approve = (pspTransactionId: string) =>
+    control(`/payments/${pspTransactionId}/approve`, { method: 'POST', body: JSON.stringify({ phoneNumber: DEMO.user }) });
+  const lastAnswer = async (pspTransactionId: string) => {
+    const view = (await control(`/payments/${pspTransactionId}`)).json as {
+      state: string;
+      callbacks: { paymentState: string; httpStatus: number; contentType: string; latencyMs: number; response: MakePaymentAnswer }[];
+    };
+    return { state: view.state, attempts: view.callbacks, last: view.callbacks.at(-1) };
+  };
+
+  it('initiates with its own makePaymentUrl and order page, and is paid by the acquirer (OK)', async () => {
+    const o = await checkout();
+    assert.equal(o.amount, 49900);
+    assert.equal(o.state, 'PENDING');
+    const view = (await control(`/payments/${o.pspTransactionId}`)).json;
+    assert.equal(view.merchantOrderId, o.merchantOrderId);
+    assert.equal(view.amount, 49900);
+    assert.equal(view.paymentText, 'One pair of Vipps socks');
+
+    assert.equal((await approve(o.pspTransactionId)).status, 200);
+    const { state, last } = await lastAnswer(o.pspTransactionId);
+    assert.equal(state, 'RESERVED');
+    assert.equal(last?.httpStatus, 200);
+    assert.match(last?.contentType ?? '', /^application\/json/);
+    assert.deepEqual(last?.response, { paymentInfo: { pspTransactionId: o.pspTransactionId, status: 'OK' } });
+    // The order API knows it from makePayment, and confirms it with Vipps' details.
+    const after = await order(o.merchantOrderId);
+    assert.equal(after.state, 'RESERVED');
+    assert.deepEqual(after.vipps, { capturedAmount: 0, remainingAmountToCapture: 49900, refundedAmount: 0, remainingAmountToRefund: 0 });
+    const page = await call(`${psp.url}/orders/${o.merchantOrderId}`);
+    assert.match(page.text, /data-testid="order-status" data-state="RESERVED">Payment confirmed/);
+  });
+
+  it('refuses a makePayment call without the payment’s makePaymentToken (401)', async () => {
+    const o = await checkout();
+    const body = JSON.stringify({ pspTransactionId: o.pspTransactionId, merchantSerialNumber: DEMO.msn, paymentState: 'ACCEPTED' });
+    const noAuth = await call(psp.makePaymentUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(noAuth.status, 401);
+    const wrong = await call(psp.makePaymentUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'not-the-token' },
+      body,
+    });
+    assert.equal(wrong.status, 401);
+    assert.equal((await order(o.merchantOrderId)).state, 'PENDING');
+  });
+
+  for (const [kr, errorId, errorText] of [
+    ['100,82', '82', 'Refused by Issuer'],
+    ['100,86', '86', 'Expired card'],
+    ['100,89', '89', 'Insufficient funds'],
+    ['100,72', '72', 'Card blocked by the acquirer'],
+  ] as const) {
+    it(`declines an amount ending in ${errorId} with FAIL ${errorId}`, async () => {
+      const o = await checkout(kr);
+      await approve(o.pspTransactionId);
+      const { state, last } = await lastAnswer(o.pspTransactionId);
+      assert.equal(state, 'FAILED');
+      assert.deepEqual(last?.response, {
+        errorMessage: { errorId, errorText },
+        paymentInfo: { pspTransactionId: o.pspTransactionId, status: 'FAIL' },
+      });
+      const after = await order(o.merchantOrderId);
+      assert.equal(after.state, 'FAILED');
+      assert.equal(after.reason, `${errorId} ${errorText}`);
+    });
+  }
+
+  it('gives up on a slow acquirer at its own deadline: FAIL 85, well inside the 15 s', async () => {
+    const o = await checkout('100,85');
+    await approve(o.pspTransactionId);
+    const { state, last } = await lastAnswer(o.pspTransactionId);
+    assert.equal(state, 'FAILED');
+    assert.equal(last?.response.errorMessage?.errorId, '85');
+    assert.ok((last?.latencyMs ?? 99_999) < 2000, `answered in ${last?.latencyMs} ms`);
+  });
+
+  it('steps up a soft decline with its 3-D Secure page, which ends on the 3dssuccess URL; the resend is OK', async () => {
+    const o = await checkout('100,11');
+    await approve(o.pspTransactionId);
+    let answer = await lastAnswer(o.pspTransactionId);
+    assert.equal(answer.state, 'AWAITING_3DS');
+    assert.equal(answer.last?.response.paymentInfo.status, 'SOFT_DECLINE');
+    const url3dSecure = String(answer.last?.response.paymentInfo.url3dSecure);
+    assert.equal(url3dSecure, `${psp.url}/3ds/${o.pspTransactionId}`);
+    assert.equal((await order(o.merchantOrderId)).state, 'AWAITING_3DS');
+    const page = await call(url3dSecure);
+    assert.match(page.text, /Demo Bank/);
+
+    const done = await form(`/3ds/${o.pspTransactionId}/complete`);
+    assert.equal(done.status, 303);
+    const target = done.headers.get('location') ?? '';
+    assert.match(target, /\/mobileintercept\?transactionId=[0-9a-f-]{36}&responsecode=OK$/);
+    const intercept = await call(target); // what the app's web view does
+    assert.match(intercept.text, /Payment approved/);
+    answer = await lastAnswer(o.pspTransactionId);
+    assert.equal(answer.state, 'RESERVED');
+    assert.deepEqual(
+      answer.attempts.map((a) => a.response.paymentInfo.status),
+      ['SOFT_DECLINE', 'OK'],
+    );
+    assert.equal((await order(o.merchantOrderId)).state, 'RESERVED');
+  });
+
+  it('fails a payment whose 3-D Secure failed on its page (no further call from Vipps)', async () => {
+    const o = await checkout('100,11');
+    await approve(o.pspTransactionId);
+    const done = await form(`/3ds/${o.pspTransactionId}/fail`);
+    assert.match(done.headers.get('location') ?? '', /responsecode=FAIL$/);
+    await call(done.headers.get('location') ?? '');
+    assert.equal((await lastAnswer(o.pspTransactionId)).state, 'FAILED');
+    const after = await order(o.merchantOrderId);
+    assert.equal(after.state, 'FAILED');
+    assert.equal(after.reason, '94 3-D Secure failed');
+  });
+
+  it('answers FAIL 85 when the shop already cancelled the pending payment', async () => {
+    const o = await checkout();
+    const cancelled = await form(`/backoffice/orders/${o.merchantOrderId}/cancel`);
+    assert.equal(cancelled.status, 303);
+    assert.equal((await order(o.merchantOrderId)).state, 'CANCELLED');
+    await approve(o.pspTransactionId);
+    const { state, last } = await lastAnswer(o.pspTransactionId);
+    assert.equal(state, 'FAILED');
+    assert.deepEqual(last?.response.errorMessage, { errorId: '85', errorText: 'Response received too late' });
+  });
+
+  it('answers FAIL 93 to USER_CANCEL and TIMEOUT, and records the order as cancelled', async () => {
+    const cancelled = await checkout();
+    await control(`/payments/${cancelled.pspTransactionId}/cancel`, { method: 'POST', body: '{}' });
+    const expired = await checkout();
+    await control('/clock/advance', { method: 'POST', body: JSON.stringify({ seconds: 601 }) });
+    for (const [o, paymentState, text] of [
+      [cancelled, 'USER_CANCEL', 'Status from Vipps:CANCEL'],
+      [expired, 'TIMEOUT', 'Status from Vipps:TIMEOUT'],
+    ] as const) {
+      let answer = await lastAnswer(o.pspTransactionId);
+      for (let i = 0; i < 50 && answer.last?.httpStatus === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        answer = await lastAnswer(o.pspTransactionId);
+      }
+      assert.equal(answer.last?.paymentState, paymentState);
+      assert.deepEqual(answer.last?.response.errorMessage, { errorId: '93', errorText: text });
+      const after = await order(o.merchantOrderId);
+      assert.equal(after.state, 'CANCELLED');
+      assert.equal(after.reason, paymentState);
+    }
+  });
+
+  it('captures part, refunds part and cancels the rest from the back office, each with updatestatus', async () => {
+    const o = await checkout();
+    await approve(o.pspTransactionId);
+    const capture = await form(`/backoffice/orders/${o.merchantOrderId}/capture`, { amount: '299,40' });
+    assert.equal(capture.status, 303);
+    const tooMuch = await form(`/backoffice/orders/${o.merchantOrderId}/refund`, { amount: '300' });
+    assert.match(decodeURIComponent(tooMuch.headers.get('location') ?? ''), /between 0,01 and 299,40 kr/);
+    await form(`/backoffice/orders/${o.merchantOrderId}/refund`, { amount: '100' });
+    await form(`/backoffice/orders/${o.merchantOrderId}/cancel`);
+    const after = await order(o.merchantOrderId);
+    assert.equal(after.captured, 29940);
+    assert.equal(after.refunded, 10000);
+    // The test profile applies status batches right after the answer.
+    let details = after.vipps;
+    for (let i = 0; i < 50 && details?.refundedAmount !== 10000; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      details = (await order(o.merchantOrderId)).vipps;
+    }
+    assert.deepEqual(details, {
+      capturedAmount: 29940,
+      remainingAmountToCapture: 0,
+      refundedAmount: 10000,
+      remainingAmountToRefund: 19940,
+    });
+    const page = await call(`${psp.url}/backoffice/orders/${o.merchantOrderId}`);
+    assert.match(page.text, /CAPTURED<\/td><td>299,40 kr<\/td><td>9000 SUCCESS/);
+    assert.match(page.text, /REFUNDED<\/td><td>100,00 kr<\/td><td>9000 SUCCESS/);
+    assert.match(page.text, /CANCELLED<\/td><td>199,60 kr<\/td><td>9000 SUCCESS/);
+  });
+});
