@@ -9,15 +9,9 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DESKTOP, launchBrowser, newContext, PHONE, screenshot, withFailureShots } from './helpers/browser.js';
 import { call, DEMO, initBody, PspApi, startTestPlatform, type TestPlatform, uid } from './helpers/platform.js';
-import { failWith, ok, PspSite, threeDs } from './helpers/psp-site.js';
+import { failWith, initiateForSite, ok, PspSite, type StartedPayment, threeDs } from './helpers/psp-site.js';
 
-interface Started {
-  id: string;
-  orderId: string;
-  url: string;
-  token: string;
-  resultUrl: string;
-}
+type Started = StartedPayment;
 
 describe('the simulated app', () => {
   let p: TestPlatform;
@@ -36,25 +30,7 @@ describe('the simulated app', () => {
     await site.close();
   });
 
-  const start = async (overrides: Record<string, unknown> = {}): Promise<Started> => {
-    const orderId = uid('order-');
-    const body = initBody({
-      merchantOrderId: orderId,
-      makePaymentUrl: site.makePaymentUrl,
-      pspRedirectUrl: site.resultUrl(orderId),
-      ...overrides,
-    });
-    const r = await api.init(body);
-    assert.equal(r.status, 200, r.text);
-    const url = r.json.vippsRedirectUrl;
-    return {
-      id: String(body.pspTransactionId),
-      orderId,
-      url,
-      token: new URL(url).searchParams.get('token') ?? '',
-      resultUrl: String(body.pspRedirectUrl),
-    };
-  };
+  const start = (overrides: Record<string, unknown> = {}): Promise<Started> => initiateForSite(api, site, overrides);
   const paymentOf = async (pspTransactionId: string) => {
     const payment = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, pspTransactionId);
     assert.ok(payment);

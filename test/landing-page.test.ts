@@ -8,19 +8,13 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ERRORS } from '../src/domain/errors.js';
 import { DESKTOP, launchBrowser, newContext, screenshot, withFailureShots } from './helpers/browser.js';
-import { call, DEMO, initBody, PspApi, startTestPlatform, type TestPlatform, uid } from './helpers/platform.js';
-import { PspSite } from './helpers/psp-site.js';
+import { call, DEMO, PspApi, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import { initiateForSite, PspSite, type StartedPayment } from './helpers/psp-site.js';
 
 const NEUTRAL = ERRORS.USER_NOT_AVAILABLE.errorMessage;
 const LANDING = '/dwo-api-application/v1/deeplink/vippsgateway';
 
-interface Started {
-  id: string;
-  orderId: string;
-  url: string;
-  token: string;
-  resultUrl: string;
-}
+type Started = StartedPayment;
 
 describe('the landing page', () => {
   let p: TestPlatform;
@@ -39,25 +33,7 @@ describe('the landing page', () => {
     await site.close();
   });
 
-  const start = async (overrides: Record<string, unknown> = {}): Promise<Started> => {
-    const orderId = uid('order-');
-    const body = initBody({
-      merchantOrderId: orderId,
-      makePaymentUrl: site.makePaymentUrl,
-      pspRedirectUrl: site.resultUrl(orderId),
-      ...overrides,
-    });
-    const r = await api.init(body);
-    assert.equal(r.status, 200, r.text);
-    const url = r.json.vippsRedirectUrl;
-    return {
-      id: String(body.pspTransactionId),
-      orderId,
-      url,
-      token: new URL(url).searchParams.get('token') ?? '',
-      resultUrl: String(body.pspRedirectUrl),
-    };
-  };
+  const start = (overrides: Record<string, unknown> = {}): Promise<Started> => initiateForSite(api, site, overrides);
   const stateOf = async (pspTransactionId: string) =>
     (await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, pspTransactionId))?.state;
   const advance = (seconds: number) =>

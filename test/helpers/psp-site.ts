@@ -8,6 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { initBody, type PspApi, uid } from './platform.js';
 import { ok, type StubAnswer, type StubRequest } from './psp-stub.js';
 
 export { failWith, ok, softDecline } from './psp-stub.js';
@@ -156,4 +157,33 @@ function page(res: import('node:http').ServerResponse, status: number, body: str
 
 function escapeText(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A payment initiated for the browser tests, with the PSP site as its makePaymentUrl and result page. */
+export interface StartedPayment {
+  id: string;
+  orderId: string;
+  url: string;
+  token: string;
+  resultUrl: string;
+}
+
+export async function initiateForSite(api: PspApi, site: PspSite, overrides: Record<string, unknown> = {}): Promise<StartedPayment> {
+  const orderId = uid('order-');
+  const body = initBody({
+    merchantOrderId: orderId,
+    makePaymentUrl: site.makePaymentUrl,
+    pspRedirectUrl: site.resultUrl(orderId),
+    ...overrides,
+  });
+  const r = await api.init(body);
+  if (r.status !== 200) throw new Error(`init: ${r.status} ${r.text}`);
+  const url = r.json.vippsRedirectUrl;
+  return {
+    id: String(body.pspTransactionId),
+    orderId,
+    url,
+    token: new URL(url).searchParams.get('token') ?? '',
+    resultUrl: String(body.pspRedirectUrl),
+  };
 }
