@@ -46,12 +46,25 @@ export const toMerchantRow = (m: Merchant): MerchantsTable => ({
   updated_at: m.updatedAt,
 });
 
+/**
+ * Every PSP API call names its sales unit, so `findByMsn` is served from memory after the first
+ * read. This repository is the only writer of `merchants` and forgets a sales unit whenever it
+ * writes it; a miss is never cached (a sales unit created in a transaction that rolls back is not
+ * seen). One process owns the database (a shared database would need this cache to go).
+ */
 export class MerchantRepository {
+  private readonly byMsn = new Map<string, Merchant>();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async findByMsn(msn: string): Promise<Merchant | null> {
+    const cached = this.byMsn.get(msn);
+    if (cached) return cached;
     const row = await this.db.selectFrom('merchants').selectAll().where('merchant_serial_number', '=', msn).executeTakeFirst();
-    return row ? toMerchant(row) : null;
+    if (!row) return null;
+    const merchant = toMerchant(row);
+    this.byMsn.set(msn, merchant);
+    return merchant;
   }
 
   async listByPsp(pspId: string): Promise<Merchant[]> {
@@ -108,6 +121,7 @@ export class MerchantRepository {
       .where('psp_id', '=', pspId)
       .where('status', '<>', 'DEACTIVATED' satisfies MerchantStatus)
       .executeTakeFirst();
+    this.byMsn.delete(msn);
     if (Number(result.numUpdatedRows) === 1) return 'updated';
     return (await this.findOwned(pspId, msn)) ? 'deactivated' : 'not-found';
   }
@@ -125,6 +139,7 @@ export class MerchantRepository {
       .where('created_at', '<=', createdAtOrBeforeIso)
       .returning('merchant_serial_number')
       .execute();
+    for (const row of rows) this.byMsn.delete(row.merchant_serial_number);
     return rows.map((r) => r.merchant_serial_number);
   }
 
@@ -136,6 +151,7 @@ export class MerchantRepository {
       .where('merchant_serial_number', '=', m.merchantSerialNumber)
       .executeTakeFirst();
     const row = toMerchantRow(m);
+    this.byMsn.delete(m.merchantSerialNumber);
     if (!existing) {
       await this.db.insertInto('merchants').values(row).execute();
       return true;
@@ -148,6 +164,7 @@ export class MerchantRepository {
       .set({ ...compare, updated_at: row.updated_at })
       .where('merchant_serial_number', '=', m.merchantSerialNumber)
       .execute();
+    this.byMsn.delete(m.merchantSerialNumber);
     return true;
   }
 }

@@ -4,7 +4,7 @@
  * (`UPDATE … WHERE id = ? AND state IN (…)`, GUIDE practice 2): zero rows means another actor
  * (timer, app, PSP) got there first, and the caller is told so.
  */
-import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
 import type { Ore } from '../domain/money.js';
 import type { LogOperation, Payment, PaymentLogEntry } from '../domain/payment.js';
 import { type PaymentState, TRANSITIONS, type Transition } from '../domain/payment-lifecycle.js';
@@ -194,21 +194,23 @@ export class PaymentRepository {
       .execute();
   }
 
+  /** Appends to the payment's timeline; the next `seq` is computed in the same statement. */
   async appendEvent(trx: Db, paymentId: string, at: string, type: string, detail?: Record<string, unknown>): Promise<void> {
-    const last = await trx
-      .selectFrom('payment_events')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('payment_id', '=', paymentId)
-      .executeTakeFirst();
     await trx
       .insertInto('payment_events')
-      .values({
-        payment_id: paymentId,
-        seq: Number(last?.seq ?? 0) + 1,
-        at,
-        type,
-        detail_json: detail ? JSON.stringify(detail) : null,
-      })
+      .columns(['payment_id', 'seq', 'at', 'type', 'detail_json'])
+      .expression((eb) =>
+        eb
+          .selectFrom('payment_events')
+          .select([
+            eb.val(paymentId).as('payment_id'),
+            sql<number>`coalesce(max(${sql.ref('seq')}), 0) + 1`.as('seq'),
+            eb.val(at).as('at'),
+            eb.val(type).as('type'),
+            eb.val(detail ? JSON.stringify(detail) : null).as('detail_json'),
+          ])
+          .where('payment_id', '=', paymentId),
+      )
       .execute();
   }
 

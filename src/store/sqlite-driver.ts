@@ -3,13 +3,16 @@
  *
  * Group commit (durability without the cost, GUIDE "Performance"): SQLite runs one transaction at
  * a time on its one connection. Each Kysely transaction here runs as a SAVEPOINT inside an outer
- * transaction (the group); when the connection is free, the group is committed with one fsync,
- * and only then do the transactions of that group return to their callers. So no write is
- * acknowledged before it is durable (synchronous=FULL), but writes that arrive together share an
- * fsync. A failing transaction rolls back to its savepoint without touching the others.
+ * transaction (the group); when the connection is free, the group is committed, made durable by
+ * one sync (`CommitSync`, wal-sync.ts: an fdatasync of the WAL on libuv's thread pool, so the
+ * event loop goes on serving and the next group fills up meanwhile), and only then do the
+ * transactions of that group return to their callers. So no write is acknowledged before it is
+ * durable, but writes that arrive together share a sync. A failing transaction rolls back to its
+ * savepoint without touching the others. A write outside a transaction (a bare UPDATE) joins the
+ * group the same way, in a savepoint of its own, and returns after the sync too.
  *
- * Reads outside a transaction may see the writes of the open group before their fsync (they run
- * on the same connection); that is the only difference from one COMMIT per transaction.
+ * Reads outside a transaction may see the writes of the open group before their sync (they run
+ * on the same connection); that is the only difference from one synced COMMIT per transaction.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import {
@@ -23,12 +26,20 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely';
+import type { CommitSync } from './wal-sync.js';
 
 const STATEMENT_CACHE_LIMIT = 1000;
 
 class CachedConnection implements DatabaseConnection {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
-  constructor(private readonly db: BetterSqlite3.Database) {}
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    /** Runs a writing statement that is not part of a transaction (the driver puts it in the group). */
+    private readonly bareWrite: <T>(run: () => T) => T,
+  ) {}
+
+  /** Whether a Kysely transaction is open on this connection. */
+  inTransaction = false;
 
   private statement(sql: string): BetterSqlite3.Statement {
     let stmt = this.statements.get(sql);
@@ -46,9 +57,16 @@ class CachedConnection implements DatabaseConnection {
   executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const stmt = this.statement(compiled.sql);
     const parameters = compiled.parameters as unknown[];
-    if (stmt.reader) return Promise.resolve({ rows: stmt.all(...parameters) as R[] });
-    const { changes, lastInsertRowid } = stmt.run(...parameters);
-    return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
+    const execute = (): QueryResult<R> => {
+      if (stmt.reader) return { rows: stmt.all(...parameters) as R[] };
+      const { changes, lastInsertRowid } = stmt.run(...parameters);
+      return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+    };
+    try {
+      return Promise.resolve(stmt.readonly || this.inTransaction ? execute() : this.bareWrite(execute));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Runs a control statement (BEGIN, SAVEPOINT …) without caching. */
@@ -99,11 +117,17 @@ export class GroupCommitDriver implements Driver {
   private group: Group | null = null;
   private committedInGroup = false;
   private commitScheduled = false;
-  /** Number of fsyncs (group commits) so far, for the benchmark and tests. */
+  /** Set when a sync failed: nothing is acknowledged any more (the disk may have lost writes). */
+  private failure: unknown = null;
+  /** Number of group commits so far, for the benchmark and tests. */
   commits = 0;
 
-  constructor(private readonly db: BetterSqlite3.Database) {
-    this.connection = new CachedConnection(db);
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    /** Makes a committed group durable; null where SQLite's own commit is all there is (memory, NORMAL). */
+    private readonly commitSync: CommitSync | null,
+  ) {
+    this.connection = new CachedConnection(db, (run) => this.bareWrite(run));
   }
 
   async init(): Promise<void> {}
@@ -113,20 +137,43 @@ export class GroupCommitDriver implements Driver {
     return this.connection;
   }
 
-  async beginTransaction(): Promise<void> {
+  private openGroup(): void {
+    if (this.failure) throw new Error('the database is unavailable: a sync to disk failed', { cause: this.failure });
     if (!this.group) {
       this.connection.exec('BEGIN');
       this.group = newGroup();
     }
+  }
+
+  private bareWrite<T>(run: () => T): T {
+    this.openGroup();
+    this.connection.exec('SAVEPOINT kysely_bare');
+    try {
+      const result = run();
+      this.connection.exec('RELEASE kysely_bare');
+      this.committedInGroup = true;
+      return result;
+    } catch (error) {
+      this.connection.exec('ROLLBACK TO kysely_bare');
+      this.connection.exec('RELEASE kysely_bare');
+      throw error;
+    }
+  }
+
+  async beginTransaction(): Promise<void> {
+    this.openGroup();
     this.connection.exec('SAVEPOINT kysely_tx');
+    this.connection.inTransaction = true;
   }
 
   async commitTransaction(): Promise<void> {
+    this.connection.inTransaction = false;
     this.connection.exec('RELEASE kysely_tx');
     this.committedInGroup = true;
   }
 
   async rollbackTransaction(): Promise<void> {
+    this.connection.inTransaction = false;
     this.connection.exec('ROLLBACK TO kysely_tx');
     this.connection.exec('RELEASE kysely_tx');
   }
@@ -143,7 +190,7 @@ export class GroupCommitDriver implements Driver {
     this.connection.exec(`RELEASE "${name.replace(/"/g, '')}"`);
   }
 
-  /** Frees the connection; a transaction that committed into the group waits for its fsync here. */
+  /** Frees the connection; a transaction that committed into the group waits for its sync here. */
   async releaseConnection(): Promise<void> {
     const wait = this.committedInGroup ? this.group : null;
     this.committedInGroup = false;
@@ -160,40 +207,55 @@ export class GroupCommitDriver implements Driver {
     setImmediate(() => void this.commitGroup());
   }
 
+  /** Commits the open group, frees the connection for the next group, then syncs. */
   private async commitGroup(): Promise<void> {
     const release = await this.mutex.lock();
     this.commitScheduled = false;
     const group = this.group;
     this.group = null;
+    if (!group) {
+      release();
+      return;
+    }
     try {
-      if (group) {
-        this.connection.exec('COMMIT');
-        this.commits++;
-        group.resolve();
-      }
+      this.connection.exec('COMMIT');
+      this.commits++;
     } catch (error) {
       try {
         this.connection.exec('ROLLBACK');
       } catch {
         // already rolled back by SQLite
       }
-      group?.reject(error);
+      group.reject(error);
+      return;
     } finally {
       release();
+    }
+    if (!this.commitSync) {
+      group.resolve();
+      return;
+    }
+    try {
+      await this.commitSync.sync();
+      group.resolve();
+    } catch (error) {
+      this.failure = error;
+      group.reject(new Error('the commit could not be made durable: a sync to disk failed', { cause: error }));
     }
   }
 
   async destroy(): Promise<void> {
-    // Commit what is open before closing.
+    // Commit (and sync) what is open before closing.
     if (this.group) await this.commitGroup();
+    await this.commitSync?.close();
     this.db.close();
   }
 }
 
 export class GroupCommitDialect implements Dialect {
   readonly driver: GroupCommitDriver;
-  constructor(db: BetterSqlite3.Database) {
-    this.driver = new GroupCommitDriver(db);
+  constructor(db: BetterSqlite3.Database, commitSync: CommitSync | null) {
+    this.driver = new GroupCommitDriver(db, commitSync);
   }
   createDriver(): Driver {
     return this.driver;
