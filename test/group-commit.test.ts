@@ -65,7 +65,7 @@ describe('group commit', () => {
     }
   });
 
-  it('acknowledges transactions and bare writes only after the sync that follows their commit, while the next group goes on', async () => {
+  it('acknowledges transactions and bare writes only after the sync that follows their commit; the next group fills up meanwhile', async () => {
     const sqlite = new SQLite(':memory:');
     const sync = new ManualSync();
     const db = new Kysely<{ t: { id: number } }>({ dialect: new GroupCommitDialect(sqlite, sync) });
@@ -93,16 +93,23 @@ describe('group commit', () => {
         [1, 2],
       );
 
-      // The connection is free meanwhile: a second group commits while the first sync runs.
+      // The connection is free meanwhile: a second transaction runs while the first sync does,
+      // and its group is committed (and synced) once that sync has finished.
       const second = db
         .transaction()
         .execute((trx) => trx.insertInto('t').values({ id: 3 }).execute())
         .then(() => acknowledged++);
       await tick();
-      assert.equal(sync.waiting.length, 2);
+      assert.equal(sync.waiting.length, 1);
       assert.equal(acknowledged, 0);
       sync.finish();
-      await Promise.all([first, bare, second]);
+      await Promise.all([first, bare]);
+      assert.equal(acknowledged, 2);
+      await tick();
+      assert.equal(sync.waiting.length, 1, 'the second group asks for its own sync');
+      assert.equal(acknowledged, 2);
+      sync.finish();
+      await second;
       assert.equal(acknowledged, 3);
 
       // A failing bare write rolls back alone and is reported to its caller.

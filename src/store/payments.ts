@@ -8,6 +8,7 @@ import { type Kysely, type Selectable, sql, type Transaction, type Updateable } 
 import type { Ore } from '../domain/money.js';
 import type { LogOperation, Payment, PaymentLogEntry } from '../domain/payment.js';
 import { type PaymentState, TRANSITIONS, type Transition } from '../domain/payment-lifecycle.js';
+import { prepareInsert, prepareQuery } from './prepared.js';
 import type { Database, PaymentsTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -69,6 +70,20 @@ export interface NewPayment {
   readonly createdAt: string;
 }
 
+/** Columns with defaults, not set by `insert`. */
+type OmittedOnInsert =
+  | 'card_id'
+  | 'failure_reason'
+  | 'psp_error_id'
+  | 'psp_error_text'
+  | 'user_message'
+  | 'url_3d_secure'
+  | 'reserved_ore'
+  | 'captured_ore'
+  | 'refunded_ore'
+  | 'cancelled'
+  | 'reserved_at';
+
 /** Columns a transition may set besides the state. */
 export type TransitionPatch = Partial<
   Pick<
@@ -87,64 +102,108 @@ export type TransitionPatch = Partial<
   >
 >;
 
+/** The queries of init and details, compiled once (prepared.ts). */
+function preparedQueries(db: Kysely<Database>) {
+  return {
+    insertRow: prepareInsert<Omit<PaymentsTable, OmittedOnInsert>>(
+      (row) => db.insertInto('payments').values(row),
+      [
+        'id',
+        'psp_id',
+        'psp_transaction_id',
+        'merchant_serial_number',
+        'merchant_order_id',
+        'amount_ore',
+        'currency',
+        'customer_mobile_number',
+        'psp_redirect_url',
+        'make_payment_url',
+        'make_payment_token_sealed',
+        'payment_text',
+        'is_app',
+        'skip_landing_page',
+        'state',
+        'due_at',
+        'link_expires_at',
+        'user_phone',
+        'created_at',
+        'updated_at',
+      ],
+    ),
+    idByPspTransactionId: prepareQuery((pspId: string, pspTransactionId: string) =>
+      db.selectFrom('payments').select('id').where('psp_id', '=', pspId).where('psp_transaction_id', '=', pspTransactionId),
+    ),
+    idByMerchantOrderId: prepareQuery((msn: string, merchantOrderId: string) =>
+      db.selectFrom('payments').select('id').where('merchant_serial_number', '=', msn).where('merchant_order_id', '=', merchantOrderId),
+    ),
+    rowByPspTransactionId: prepareQuery((pspId: string, pspTransactionId: string) =>
+      db.selectFrom('payments').selectAll().where('psp_id', '=', pspId).where('psp_transaction_id', '=', pspTransactionId),
+    ),
+    logRows: prepareQuery((paymentId: string) =>
+      db.selectFrom('payment_log').selectAll().where('payment_id', '=', paymentId).orderBy('seq'),
+    ),
+    insertEvent: prepareQuery((paymentId: string, at: string, type: string, detailJson: string | null) =>
+      db
+        .insertInto('payment_events')
+        .columns(['payment_id', 'seq', 'at', 'type', 'detail_json'])
+        .expression((eb) =>
+          eb
+            .selectFrom('payment_events')
+            .select([
+              eb.val(paymentId).as('payment_id'),
+              sql<number>`coalesce(max(${sql.ref('seq')}), 0) + 1`.as('seq'),
+              eb.val(at).as('at'),
+              eb.val(type).as('type'),
+              eb.val(detailJson).as('detail_json'),
+            ])
+            .where('payment_id', '=', paymentId),
+        ),
+    ),
+  };
+}
+
 export class PaymentRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly prepared: ReturnType<typeof preparedQueries>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.prepared = preparedQueries(db);
+  }
 
   async insert(trx: Db, p: NewPayment): Promise<void> {
-    await trx
-      .insertInto('payments')
-      .values({
-        id: p.id,
-        psp_id: p.pspId,
-        psp_transaction_id: p.pspTransactionId,
-        merchant_serial_number: p.merchantSerialNumber,
-        merchant_order_id: p.merchantOrderId,
-        amount_ore: p.amount,
-        currency: 'NOK',
-        customer_mobile_number: p.customerMobileNumber,
-        psp_redirect_url: p.pspRedirectUrl,
-        make_payment_url: p.makePaymentUrl,
-        make_payment_token_sealed: p.makePaymentTokenSealed,
-        payment_text: p.paymentText,
-        is_app: p.isApp ? 1 : 0,
-        skip_landing_page: p.skipLandingPage ? 1 : 0,
-        state: p.state,
-        due_at: p.dueAt,
-        link_expires_at: p.linkExpiresAt,
-        user_phone: p.userPhone,
-        created_at: p.createdAt,
-        updated_at: p.createdAt,
-      })
-      .execute();
+    await this.prepared.insertRow(trx, {
+      id: p.id,
+      psp_id: p.pspId,
+      psp_transaction_id: p.pspTransactionId,
+      merchant_serial_number: p.merchantSerialNumber,
+      merchant_order_id: p.merchantOrderId,
+      amount_ore: p.amount,
+      currency: 'NOK',
+      customer_mobile_number: p.customerMobileNumber,
+      psp_redirect_url: p.pspRedirectUrl,
+      make_payment_url: p.makePaymentUrl,
+      make_payment_token_sealed: p.makePaymentTokenSealed,
+      payment_text: p.paymentText,
+      is_app: p.isApp ? 1 : 0,
+      skip_landing_page: p.skipLandingPage ? 1 : 0,
+      state: p.state,
+      due_at: p.dueAt,
+      link_expires_at: p.linkExpiresAt,
+      user_phone: p.userPhone,
+      created_at: p.createdAt,
+      updated_at: p.createdAt,
+    });
   }
 
   async existsPspTransactionId(trx: Db, pspId: string, pspTransactionId: string): Promise<boolean> {
-    const row = await trx
-      .selectFrom('payments')
-      .select('id')
-      .where('psp_id', '=', pspId)
-      .where('psp_transaction_id', '=', pspTransactionId)
-      .executeTakeFirst();
-    return row !== undefined;
+    return (await this.prepared.idByPspTransactionId(trx, pspId, pspTransactionId)).length > 0;
   }
 
   async existsMerchantOrderId(trx: Db, msn: string, merchantOrderId: string): Promise<boolean> {
-    const row = await trx
-      .selectFrom('payments')
-      .select('id')
-      .where('merchant_serial_number', '=', msn)
-      .where('merchant_order_id', '=', merchantOrderId)
-      .executeTakeFirst();
-    return row !== undefined;
+    return (await this.prepared.idByMerchantOrderId(trx, msn, merchantOrderId)).length > 0;
   }
 
   async findByPspTransactionId(pspId: string, pspTransactionId: string, trx: Db = this.db): Promise<Payment | null> {
-    const row = await trx
-      .selectFrom('payments')
-      .selectAll()
-      .where('psp_id', '=', pspId)
-      .where('psp_transaction_id', '=', pspTransactionId)
-      .executeTakeFirst();
+    const [row] = await this.prepared.rowByPspTransactionId(trx, pspId, pspTransactionId);
     return row ? toPayment(row) : null;
   }
 
@@ -159,7 +218,7 @@ export class PaymentRepository {
   }
 
   async log(paymentId: string, trx: Db = this.db): Promise<PaymentLogEntry[]> {
-    const rows = await trx.selectFrom('payment_log').selectAll().where('payment_id', '=', paymentId).orderBy('seq').execute();
+    const rows = await this.prepared.logRows(trx, paymentId);
     return rows.map((r) => ({
       seq: r.seq,
       operation: r.operation as LogOperation,
@@ -196,22 +255,7 @@ export class PaymentRepository {
 
   /** Appends to the payment's timeline; the next `seq` is computed in the same statement. */
   async appendEvent(trx: Db, paymentId: string, at: string, type: string, detail?: Record<string, unknown>): Promise<void> {
-    await trx
-      .insertInto('payment_events')
-      .columns(['payment_id', 'seq', 'at', 'type', 'detail_json'])
-      .expression((eb) =>
-        eb
-          .selectFrom('payment_events')
-          .select([
-            eb.val(paymentId).as('payment_id'),
-            sql<number>`coalesce(max(${sql.ref('seq')}), 0) + 1`.as('seq'),
-            eb.val(at).as('at'),
-            eb.val(type).as('type'),
-            eb.val(detail ? JSON.stringify(detail) : null).as('detail_json'),
-          ])
-          .where('payment_id', '=', paymentId),
-      )
-      .execute();
+    await this.prepared.insertEvent(trx, paymentId, at, type, detail ? JSON.stringify(detail) : null);
   }
 
   async events(paymentId: string): Promise<{ at: string; type: string; detail: unknown }[]> {

@@ -117,6 +117,8 @@ export class GroupCommitDriver implements Driver {
   private group: Group | null = null;
   private committedInGroup = false;
   private commitScheduled = false;
+  /** The sync of the last committed group, while it runs: the next group fills up meanwhile. */
+  private syncing: Promise<void> | null = null;
   /** Set when a sync failed: nothing is acknowledged any more (the disk may have lost writes). */
   private failure: unknown = null;
   /** Number of group commits so far, for the benchmark and tests. */
@@ -201,10 +203,17 @@ export class GroupCommitDriver implements Driver {
     if (wait) await wait.done;
   }
 
+  /**
+   * The open group is committed on the next turn of the event loop, or, while the previous
+   * group's sync runs, as soon as it has finished: the transactions that arrive meanwhile share
+   * the next COMMIT and sync (fewer WAL frames and syncs under load, no added wait when idle).
+   */
   private scheduleCommit(): void {
     if (this.commitScheduled) return;
     this.commitScheduled = true;
-    setImmediate(() => void this.commitGroup());
+    const commit = () => setImmediate(() => void this.commitGroup());
+    if (this.syncing) void this.syncing.then(commit, commit);
+    else commit();
   }
 
   /** Commits the open group, frees the connection for the next group, then syncs. */
@@ -235,12 +244,16 @@ export class GroupCommitDriver implements Driver {
       group.resolve();
       return;
     }
+    const syncing = this.commitSync.sync();
+    this.syncing = syncing;
     try {
-      await this.commitSync.sync();
+      await syncing;
       group.resolve();
     } catch (error) {
       this.failure = error;
       group.reject(new Error('the commit could not be made durable: a sync to disk failed', { cause: error }));
+    } finally {
+      if (this.syncing === syncing) this.syncing = null;
     }
   }
 
