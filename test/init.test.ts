@@ -81,6 +81,33 @@ describe('POST /psp/v3/psppayments/init (test profile)', () => {
     assertError(await api.init(withoutAmount), 400, 'amount', 'amount.less.than.one');
   });
 
+  it('takes an amount only as a JSON integer or a string of digits: nothing is coerced (§2.2, §2.11)', async () => {
+    // Each of these was once turned into a number by the validator's type coercion.
+    for (const amount of ['0x1F40', '1e4', ' 49900', '49900 ', '49900.0', '+49900', '-49900', [49900], ['49900'], true, {}]) {
+      assertError(await api.init(initBody({ amount })), 400, 'amount', 'amount.less.than.one');
+    }
+    for (const amount of [49900, '49900', '0100']) assert.equal((await api.init(initBody({ amount }))).status, 200, String(amount));
+  });
+
+  it('refuses the wrong JSON type for every other field instead of coercing it', async () => {
+    const cases: [Record<string, unknown>, string, string | RegExp][] = [
+      [{ pspTransactionId: 12345 }, '51', 'Invalid request: pspTransactionId must be string'],
+      [{ merchantOrderId: 12345 }, '51', 'Invalid request: merchantOrderId must be string'],
+      [{ isApp: 'true' }, '51', 'Invalid request: isApp must be boolean'],
+      [{ isApp: 1 }, '51', 'Invalid request: isApp must be boolean'],
+      [{ skipLandingPage: 'false' }, '51', 'Invalid request: skipLandingPage must be boolean'],
+      [{ customerMobileNumber: 91234567 }, '51', 'Invalid request: customerMobileNumber must be string'],
+      [{ paymentText: 12 }, '51', 'Invalid request: paymentText must be string'],
+      [{ makePaymentToken: 1234 }, '51', 'Invalid request: makePaymentToken must be string'],
+      [{ currency: ['NOK'] }, 'currency', 'transaction.currency.invalid'],
+      [{ pspRedirectUrl: ['http://localhost:3000/result'] }, '51', 'Invalid pspRedirectUrl'],
+      [{ makePaymentUrl: 1 }, 'makePaymentUrl', 'Invalid makePaymentUrl'],
+    ];
+    for (const [overrides, code, message] of cases) {
+      assertError(await api.init(initBody(overrides)), 400, code, message);
+    }
+  });
+
   it('rejects a currency other than NOK', async () => {
     assertError(await api.init(initBody({ currency: 'SEK' })), 400, 'currency', 'transaction.currency.invalid');
   });

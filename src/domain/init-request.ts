@@ -8,7 +8,7 @@ import { INT32_MAX, MIN_PAYMENT_ORE, type Ore, parseOre } from './money.js';
 import type { Merchant } from './parties.js';
 import { checkUrl, type UrlPolicy } from './url-rules.js';
 
-/** The body after schema validation (types checked, amount coerced from a numeric string). */
+/** The body after schema validation (JSON types as sent; a digit-string amount turned into its number). */
 export interface InitRequestBody {
   pspTransactionId: string;
   merchantOrderId: string;
