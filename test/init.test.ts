@@ -130,11 +130,39 @@ describe('POST /psp/v3/psppayments/init (test profile)', () => {
   });
 
   it('rejects an invalid pspRedirectUrl and makePaymentUrl', async () => {
-    assertError(await api.init(initBody({ pspRedirectUrl: 'not a url' })), 400, '51', 'Invalid pspRedirectUrl');
-    assertError(await api.init(initBody({ pspRedirectUrl: 'ftp://shop.example/x' })), 400, '51', 'Invalid pspRedirectUrl');
+    for (const pspRedirectUrl of [
+      'not a url',
+      'myshopapp://order/1', // an app scheme only with isApp (§2.11)
+      'javascript:alert(1)',
+      'http:///result',
+      'http://shop..example.com/r',
+      'http://999.1.2.3/r',
+      'http://shop.example.com/a b',
+      'http://shop.example.com//r',
+      'http://shop.example.com:65536/r',
+    ]) {
+      assertError(await api.init(initBody({ pspRedirectUrl })), 400, '51', 'Invalid pspRedirectUrl');
+    }
     assertError(await api.init(initBody({ makePaymentUrl: 'shop.example/mp' })), 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
     const { makePaymentUrl: _, ...without } = initBody();
     assertError(await api.init(without), 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
+  });
+
+  it('accepts the pspRedirectUrls of the real validator, and local hosts in the test profile', async () => {
+    // Apache Commons UrlValidator defaults (§2.11): http, https and ftp; any IP address (the
+    // platform never fetches this URL); the test profile adds local hosts (ALLOW_LOCAL_URLS).
+    for (const pspRedirectUrl of [
+      'ftp://shop.example.com/x',
+      'http://127.0.0.1:3000/result',
+      'http://169.254.169.254/',
+      'http://[::1]:3000/r',
+      'HTTPS://Shop.Example.COM:8443/r?order=1&x=%20#done',
+      'http://localhost:3000/result',
+      'http://shop.localhost/r',
+      'http://devbox:8080/r',
+    ]) {
+      assert.equal((await api.init(initBody({ pspRedirectUrl }))).status, 200, pspRedirectUrl);
+    }
   });
 
   it('accepts localhost and 127.0.0.1 callback URLs in the test profile', async () => {
@@ -152,7 +180,6 @@ describe('POST /psp/v3/psppayments/init (test profile)', () => {
     ]) {
       assertError(await api.init(initBody({ makePaymentUrl })), 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
     }
-    assertError(await api.init(initBody({ pspRedirectUrl: 'http://169.254.169.254/' })), 400, '51', 'Invalid pspRedirectUrl');
   });
 
   it('refuses skipLandingPage for a sales unit that is not allowed to skip it', async () => {
@@ -200,15 +227,42 @@ describe('POST /psp/v3/psppayments/init (production profile)', () => {
     assert.equal(ok.status, 200);
   });
 
-  it('rejects localhost redirect URLs and gives a vipps:// deeplink for isApp', async () => {
+  it('checks pspRedirectUrl like the real validator: IP addresses and ftp accepted, localhost refused (§2.11)', async () => {
+    const makePaymentUrl = 'https://psp.example.com/mp';
+    for (const pspRedirectUrl of [
+      'http://127.0.0.1/r', // the guide's recommended fallback
+      'http://192.168.1.5/r',
+      'http://10.0.0.5:8080/r',
+      'http://[::1]/r',
+      'ftp://files.example.com/r',
+      'https://shop.example.com:8443/r?order=1#top',
+    ]) {
+      assert.equal((await api.init(initBody({ makePaymentUrl, pspRedirectUrl }))).status, 200, pspRedirectUrl);
+    }
+    for (const pspRedirectUrl of [
+      'http://localhost/r',
+      'https://localhost/r',
+      'http://localhost:3000/result',
+      'http://shop.localhost/r',
+      'http://intranet/r',
+      'shop://x',
+      'file:///etc/passwd',
+    ]) {
+      assertError(await api.init(initBody({ makePaymentUrl, pspRedirectUrl })), 400, '51', 'Invalid pspRedirectUrl');
+    }
+  });
+
+  it('does not validate pspRedirectUrl with isApp, and gives a vipps:// deeplink', async () => {
+    for (const pspRedirectUrl of ['shop://x', 'http://localhost/r', 'not a url']) {
+      const r = await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', isApp: true, pspRedirectUrl }));
+      assert.equal(r.status, 200, pspRedirectUrl);
+      assert.match(r.json.vippsRedirectUrl, /^vipps:\/\/\?token=/);
+    }
     assertError(
-      await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', pspRedirectUrl: 'http://localhost/r' })),
+      await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', isApp: true, pspRedirectUrl: '' })),
       400,
       '51',
       'Invalid pspRedirectUrl',
     );
-    const r = await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', isApp: true, pspRedirectUrl: 'shop://x' }));
-    assert.equal(r.status, 200);
-    assert.match(r.json.vippsRedirectUrl, /^vipps:\/\/\?token=/);
   });
 });

@@ -6,7 +6,7 @@
 import { ApiError } from './errors.js';
 import { INT32_MAX, MIN_PAYMENT_ORE, type Ore, parseOre } from './money.js';
 import type { Merchant } from './parties.js';
-import { checkUrl, type UrlPolicy } from './url-rules.js';
+import { checkRedirectUrl, checkUrl, type RedirectUrlPolicy, type UrlPolicy } from './url-rules.js';
 
 /** The body after schema validation (JSON types as sent; a digit-string amount turned into its number). */
 export interface InitRequestBody {
@@ -41,8 +41,8 @@ export interface InitRequest {
 export interface InitPolicy {
   /** Rules for makePaymentUrl: the platform connects to it. */
   readonly makePaymentUrl: UrlPolicy;
-  /** Rules for pspRedirectUrl: the user's browser is sent there. */
-  readonly pspRedirectUrl: UrlPolicy;
+  /** Rules for pspRedirectUrl: only the user's browser is sent there (never fetched by us). */
+  readonly pspRedirectUrl: RedirectUrlPolicy;
 }
 
 export function parseInitRequest(body: InitRequestBody, merchant: Merchant, policy: InitPolicy): InitRequest {
@@ -53,7 +53,7 @@ export function parseInitRequest(body: InitRequestBody, merchant: Merchant, poli
 
   const isApp = body.isApp ?? false;
   // With isApp the redirect URL may be an app's own scheme (myapp://…) and is not URL-validated (§2.11).
-  if (!isApp && checkUrl(body.pspRedirectUrl, policy.pspRedirectUrl) !== null) throw new ApiError('INVALID_PSP_REDIRECT_URL');
+  if (!isApp && checkRedirectUrl(body.pspRedirectUrl, policy.pspRedirectUrl) !== null) throw new ApiError('INVALID_PSP_REDIRECT_URL');
   if (isApp && body.pspRedirectUrl.trim() === '') throw new ApiError('INVALID_PSP_REDIRECT_URL');
   if (checkUrl(body.makePaymentUrl, policy.makePaymentUrl) !== null) throw new ApiError('MAKE_PAYMENT_URL_INVALID');
 
