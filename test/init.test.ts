@@ -108,8 +108,12 @@ describe('POST /psp/v3/psppayments/init (test profile)', () => {
     }
   });
 
-  it('rejects a currency other than NOK', async () => {
-    assertError(await api.init(initBody({ currency: 'SEK' })), 400, 'currency', 'transaction.currency.invalid');
+  it('rejects a currency other than NOK, and a missing one (required in psp-v3.yaml)', async () => {
+    for (const currency of ['SEK', 'nok', '', null]) {
+      assertError(await api.init(initBody({ currency })), 400, 'currency', 'transaction.currency.invalid');
+    }
+    const { currency: _, ...withoutCurrency } = initBody();
+    assertError(await api.init(withoutCurrency), 400, 'currency', 'transaction.currency.invalid');
   });
 
   it('rejects invalid field values with code 51', async () => {

@@ -107,7 +107,12 @@ export const ERRORS = {
   INVALID_PSP_REDIRECT_URL: psp(400, '51', 'Invalid pspRedirectUrl', '§2.3, §2.11'),
   ORDER_ID_EXISTS: psp(400, '99', 'OrderId already exists', '§2.3'),
   AMOUNT_INVALID: psp(400, 'amount', 'amount.less.than.one', '§2.3; also for < 100 øre, non-integers and > int32'),
-  CURRENCY_INVALID: psp(400, 'currency', 'transaction.currency.invalid', '§2.3'),
+  CURRENCY_INVALID: psp(
+    400,
+    'currency',
+    'transaction.currency.invalid',
+    '§2.3; decision: also a missing currency (required in psp-v3.yaml), as a missing amount gets `amount`',
+  ),
   MAKE_PAYMENT_URL_INVALID: psp(400, 'makePaymentUrl', 'Invalid makePaymentUrl', '§2.3, §2.11'),
   SKIP_LANDING_PAGE_NOT_ALLOWED: psp(
     400,

@@ -14,7 +14,7 @@ export interface InitRequestBody {
   merchantOrderId: string;
   customerMobileNumber?: string;
   amount: number | string;
-  currency?: string;
+  currency: string;
   pspRedirectUrl: string;
   makePaymentUrl: string;
   makePaymentToken?: string;
@@ -48,8 +48,8 @@ export interface InitPolicy {
 export function parseInitRequest(body: InitRequestBody, merchant: Merchant, policy: InitPolicy): InitRequest {
   const amount = parseOre(body.amount);
   if (amount === null || amount < MIN_PAYMENT_ORE || amount > INT32_MAX) throw new ApiError('AMOUNT_INVALID');
-  const currency = body.currency ?? 'NOK';
-  if (currency !== 'NOK') throw new ApiError('CURRENCY_INVALID');
+  // Required (the schema's `required` maps a missing one to this code too); only NOK (§2.2).
+  if (body.currency !== 'NOK') throw new ApiError('CURRENCY_INVALID');
 
   const isApp = body.isApp ?? false;
   // With isApp the redirect URL may be an app's own scheme (myapp://…) and is not URL-validated (§2.11).

@@ -15,7 +15,8 @@ export const errorDetailsSchema = {
 
 export const initiatePaymentRequestSchema = {
   type: 'object',
-  required: ['pspTransactionId', 'merchantOrderId', 'amount', 'pspRedirectUrl', 'makePaymentUrl'],
+  // psp-v3.yaml lists currency as required (its `default: NOK` notwithstanding; psp-facts.md §2.2).
+  required: ['pspTransactionId', 'merchantOrderId', 'amount', 'currency', 'pspRedirectUrl', 'makePaymentUrl'],
   properties: {
     // The spec's pattern "[a-z0-9]" is unanchored; official examples use mixed case (§2.2).
     pspTransactionId: { type: 'string', minLength: 1, maxLength: 36, pattern: '^[A-Za-z0-9-]+$' },
