@@ -270,3 +270,49 @@ describe('POST /psp/v3/psppayments/init (production profile)', () => {
     );
   });
 });
+
+/** Link-local and metadata targets of makePaymentUrl, as literal addresses (a host name is checked when connecting). */
+const NEVER_CALLED = [
+  'https://169.254.169.254/latest/meta-data',
+  'https://169.254.10.1/mp',
+  'https://169.254.170.2/v2/credentials',
+  'https://100.100.100.200/latest/meta-data',
+  'https://[fe80::1]/mp',
+  'https://[fd00:ec2::254]/latest/meta-data',
+  'https://[::ffff:169.254.169.254]/latest/meta-data',
+  'https://0.0.0.0/mp',
+  'https://metadata.google.internal/computeMetadata/v1/',
+];
+
+const PRODUCTION_ENVS: Record<string, string>[] = [{}, { ALLOW_PRIVATE_CALLBACKS: 'true', ALLOW_LOOPBACK_CALLBACKS: 'true' }];
+for (const env of PRODUCTION_ENVS) {
+  describe(`makePaymentUrl in the production profile ${JSON.stringify(env)}`, () => {
+    let p: TestPlatform;
+    let api: PspApi;
+    before(async () => {
+      p = await startTestPlatform({ env: { PROFILE: 'production', ...env } });
+      api = await PspApi.connect(p.url);
+    });
+    after(() => p.close());
+
+    it('refuses link-local and metadata addresses whatever ALLOW_* says', async () => {
+      for (const makePaymentUrl of NEVER_CALLED) {
+        assertError(
+          await api.init(initBody({ makePaymentUrl, pspRedirectUrl: 'https://shop.example.com/r' })),
+          400,
+          'makePaymentUrl',
+          'Invalid makePaymentUrl',
+        );
+      }
+    });
+
+    it('accepts private and loopback addresses only when allowed', async () => {
+      const allowed = 'ALLOW_PRIVATE_CALLBACKS' in env;
+      for (const makePaymentUrl of ['https://10.0.0.5/mp', 'https://192.168.1.5/mp', 'https://127.0.0.1/mp']) {
+        const r = await api.init(initBody({ makePaymentUrl, pspRedirectUrl: 'https://shop.example.com/r' }));
+        if (allowed) assert.equal(r.status, 200, makePaymentUrl);
+        else assertError(r, 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
+      }
+    });
+  });
+}
