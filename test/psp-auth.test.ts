@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { pspSpec } from './helpers/openapi.js';
-import { call, DEMO, initBody, OTHER_PSP, PspApi, seedWithOtherPsp, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import {
+  accessToken,
+  call,
+  DEMO,
+  initBody,
+  OTHER_PSP,
+  PspApi,
+  seedWithOtherPsp,
+  startTestPlatform,
+  type TestPlatform,
+} from './helpers/platform.js';
 
 const INVALID_TOKEN = { statusCode: 401, message: 'Unauthorized. Access token is missing or invalid.' };
 
@@ -60,13 +70,36 @@ describe('authentication of the PSP endpoints', () => {
     api = await PspApi.connect(p.url);
   });
 
-  it('refuses a subscription key of another PSP than the token', async () => {
+  it('refuses a subscription key of another PSP than the token with one object, as §1.2 shows it', async () => {
     const r = await init(api.headers({ 'Ocp-Apim-Subscription-Key': OTHER_PSP.subscriptionKey }));
     assert.equal(r.status, 401);
-    assert.deepEqual(
-      (r.json as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
-      [['Unauthorized', 'Subscription not found']],
-    );
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+    const { contextId, ...rest } = r.json as { errorCode: string; errorMessage: string; contextId: string };
+    assert.deepEqual(rest, { errorCode: 'Unauthorized', errorMessage: 'Subscription not found' });
+    assert.match(contextId, /^[0-9a-f-]{36}$/);
+  });
+
+  it('issues a token for PSP A’s client with PSP B’s key, which then works only with A’s key (docs/differences.md)', async () => {
+    // The key is checked by API Management, the client by Azure AD: independently (§1.1, §1.2).
+    const token = await accessToken(p.url, { ...DEMO, subscriptionKey: OTHER_PSP.subscriptionKey });
+    assert.equal(decodeJwt(token).psp_id, DEMO.pspId);
+    const mixed = { Authorization: `Bearer ${token}`, 'Ocp-Apim-Subscription-Key': OTHER_PSP.subscriptionKey };
+    const answers = [
+      await init(api.headers(mixed)),
+      await call(`${p.url}/psp/v3/psppayments/anything/details`, { headers: api.headers(mixed) }),
+      await call(`${p.url}/psp/v3/psppayments/updatestatus`, {
+        method: 'POST',
+        headers: api.headers(mixed),
+        body: JSON.stringify({ transactions: [{ pspTransactionId: 'x', status: 'CAPTURED', amount: 100 }] }),
+      }),
+      await call(`${p.url}/merchant-management/psp/v1/merchants`, { headers: api.headers(mixed) }),
+    ];
+    for (const r of answers) {
+      assert.equal(r.status, 401, r.text);
+      const { contextId: _, ...rest } = r.json as Record<string, string>;
+      assert.deepEqual(rest, { errorCode: 'Unauthorized', errorMessage: 'Subscription not found' });
+    }
+    assert.equal((await init(api.headers({ Authorization: `Bearer ${token}` }))).status, 200);
   });
 
   it('refuses a Psp-Id that is not the token’s PSP with 403, and a missing one', async () => {

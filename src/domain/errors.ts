@@ -6,11 +6,13 @@
  * Shapes, as the real platform layers them (psp-facts.md §1.2, §2.3, §3):
  *  - `psp`:   PSP API v3 `ErrorDetails` array `[{errorCode, errorMessage, contextId}]`
  *             (RFC 7807 problem on the PSP Merchant API, see the route's `errorFormat`).
+ *  - `detail`: one `ErrorDetails` object, not in an array (the 401 "Subscription not found"
+ *             body §1.2 shows), on every API alike.
  *  - `apim`:  Azure API Management `{statusCode, message}` (subscription key, bearer token).
  *  - `aad`:   Azure AD token error (`/accesstoken/get` client id / secret).
  */
 
-export type ErrorShape = 'psp' | 'apim' | 'aad';
+export type ErrorShape = 'psp' | 'detail' | 'apim' | 'aad';
 
 export interface CatalogueEntry {
   readonly httpStatus: number;
@@ -70,7 +72,8 @@ export const ERRORS = {
       "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{clientId}'.",
     shape: 'aad',
     aad: { error: 'invalid_client', code: 7000215 },
-    source: 'Azure AD wrong-secret error; 401 = invalid client_secret (§1.1)',
+    source:
+      'decision: what Azure AD answers for a wrong secret of a known application (§1.2 shows only the unknown-client shape, `unauthorized_client`); 401 = invalid client_secret (§1.1)',
   },
 
   // --- Authentication of the business endpoints (§1.1, §2.1) ---
@@ -81,12 +84,14 @@ export const ERRORS = {
     shape: 'apim',
     source: 'Azure APIM validate-jwt default message; also for a token without the case-sensitive "Bearer " prefix',
   },
-  SUBSCRIPTION_NOT_FOUND: psp(
-    401,
-    'Unauthorized',
-    'Subscription not found',
-    '§1.2: body seen on business endpoints; used when the subscription key and the access token belong to different PSPs',
-  ),
+  SUBSCRIPTION_NOT_FOUND: {
+    httpStatus: 401,
+    errorCode: 'Unauthorized',
+    errorMessage: 'Subscription not found',
+    shape: 'detail',
+    source:
+      '§1.2: body seen on business endpoints, a single object (not an array); used when the subscription key and the access token belong to different PSPs',
+  },
   PSP_ID_MISMATCH: psp(
     403,
     'Forbidden',
