@@ -102,16 +102,36 @@ describe('authentication of the PSP endpoints', () => {
     assert.equal((await init(api.headers({ Authorization: `Bearer ${token}` }))).status, 200);
   });
 
-  it('refuses a Psp-Id that is not the token’s PSP with 403, and a missing one', async () => {
-    for (const pspId of [OTHER_PSP.pspId, undefined]) {
-      const headers = api.headers();
-      if (pspId === undefined) delete (headers as Record<string, string>)['Psp-Id'];
-      else headers['Psp-Id'] = pspId;
-      const r = await init(headers);
+  it('refuses a Psp-Id that is not the token’s PSP with 403 and the exact message', async () => {
+    for (const pspId of [OTHER_PSP.pspId, 'not-a-psp-id']) {
+      const r = await init(api.headers({ 'Psp-Id': pspId }));
       assert.equal(r.status, 403);
+      pspSpec().assertResponse('/v3/psppayments/init', 'post', 400, r.json); // same ErrorDetails shape
       const [e] = r.json as { errorCode: string; errorMessage: string; contextId: string }[];
       assert.equal(e?.errorCode, 'Forbidden');
+      assert.equal(e?.errorMessage, 'Invalid Psp-Id. The Psp-Id header does not match the provided credentials.');
       assert.match(e?.contextId ?? '', /^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('answers a missing Psp-Id header with 400 code 51 naming it, like a missing MSN, on every PSP API operation', async () => {
+    const headers = api.headers();
+    delete (headers as Record<string, string>)['Psp-Id'];
+    const answers = [
+      await init(headers),
+      await init({ ...headers, 'Psp-Id': '' }),
+      await call(`${p.url}/psp/v3/psppayments/anything/details`, { headers }),
+      await call(`${p.url}/psp/v3/psppayments/updatestatus`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ transactions: [{ pspTransactionId: 'x', status: 'CAPTURED', amount: 100 }] }),
+      }),
+    ];
+    for (const r of answers) {
+      assert.equal(r.status, 400, r.text);
+      pspSpec().assertResponse('/v3/psppayments/init', 'post', 400, r.json);
+      const [e] = r.json as { errorCode: string; errorMessage: string }[];
+      assert.deepEqual([e?.errorCode, e?.errorMessage], ['51', 'Invalid request: the Psp-Id header is required']);
     }
   });
 
@@ -142,7 +162,6 @@ describe('authentication of the PSP endpoints', () => {
     const r = await init(headers);
     assert.equal(r.status, 400);
     const [e] = r.json as { errorCode: string; errorMessage: string }[];
-    assert.equal(e?.errorCode, '51');
-    assert.match(e?.errorMessage ?? '', /Merchant-Serial-Number/);
+    assert.deepEqual([e?.errorCode, e?.errorMessage], ['51', 'Invalid request: the Merchant-Serial-Number header is required']);
   });
 });
