@@ -135,6 +135,22 @@ describe('authentication of the PSP endpoints', () => {
     }
   });
 
+  it('answers an unknown operation, also another method on a known path, like API Management: 404 Resource not found', async () => {
+    const notFound = { statusCode: 404, message: 'Resource not found' };
+    const answers = [
+      await call(`${p.url}/psp/v3/psppayments/init`, { headers: api.headers() }),
+      await call(`${p.url}/psp/v3/psppayments/init`, { method: 'PUT', headers: api.headers(), body: '{}' }),
+      await call(`${p.url}/psp/v3/psppayments/x/details`, { method: 'DELETE', headers: api.headers() }),
+      await call(`${p.url}/psp/v3/psppayments/updatestatus`, { headers: api.headers() }),
+      await call(`${p.url}/accesstoken/get`),
+      await call(`${p.url}/psp/v3/nothing`),
+    ];
+    for (const r of answers) {
+      assert.equal(r.status, 404, r.text);
+      assert.deepEqual(r.json, notFound);
+    }
+  });
+
   it('answers an MSN of another PSP with the exact Invalid MSN message', async () => {
     const r = await init(api.headers({ 'Merchant-Serial-Number': OTHER_PSP.msn }));
     assert.equal(r.status, 403);

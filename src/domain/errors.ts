@@ -165,8 +165,14 @@ export const ERRORS = {
     'Invalid token',
     'decision: the ForceApproveRequest token must be the one of this payment’s vippsRedirectUrl (§2.10)',
   ),
-  NOT_FOUND: psp(404, '404', 'Resource not found', 'decision: unknown route'),
-  METHOD_NOT_ALLOWED: psp(405, '405', 'Method not allowed', 'decision'),
+  NOT_FOUND: {
+    httpStatus: 404,
+    errorCode: '404',
+    errorMessage: 'Resource not found',
+    shape: 'apim',
+    source:
+      'Azure APIM answer for an unknown operation, which includes a known path with another method (a GET on init): no 405 on the PSP API (the Merchant API documents its own 405)',
+  },
   UNSUPPORTED_MEDIA_TYPE: psp(415, '415', 'Unsupported media type', 'decision (Content-Type must be JSON)'),
   BODY_TOO_LARGE: psp(413, '413', 'Request body too large', 'decision: body limits per route'),
   INTERNAL_ERROR: psp(500, '500', 'Internal Server Error', 'any unexpected error; never a stack trace'),
