@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: install and build if needed, then run the CLI with the given flags.
+// `npm start`: install if needed, build (every time: the checkout may have changed), then run the
+// CLI with the given flags.
 import { spawn } from 'node:child_process';
 import { ensureBuilt } from './ensure-installed.mjs';
 

@@ -44,8 +44,9 @@ export interface Config {
   readonly updateStatusBodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   /**
-   * Hosts (besides public ones) that makePaymentUrl/pspRedirectUrl may point at. The test profile
-   * allows loopback for local PSP development; link-local and metadata addresses are never allowed.
+   * Addresses (besides public ones) that makePaymentUrl may point at. The test profile allows
+   * loopback for local PSP development; link-local and metadata addresses are never allowed.
+   * (pspRedirectUrl is never fetched by the platform: its rules depend on the profile only.)
    */
   readonly allowLoopbackCallbacks: boolean;
   readonly allowPrivateCallbacks: boolean;

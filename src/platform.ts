@@ -6,7 +6,7 @@
 import { createOutboundHttp } from './callbacks/outbound-http.js';
 import { AdjustableClock, type Clock, iso } from './clock.js';
 import type { Config } from './config.js';
-import type { UrlPolicy } from './domain/url-rules.js';
+import type { RedirectUrlPolicy, UrlPolicy } from './domain/url-rules.js';
 import { PaymentEvents } from './events.js';
 import { registerMerchantActivationJob } from './jobs/merchant-activation-job.js';
 import { Scheduler } from './jobs/scheduler.js';
@@ -52,7 +52,7 @@ export interface Platform {
   readonly events: PaymentEvents;
   /** Due work: jobs register here; started by main.ts, run at once by the clock control. */
   readonly scheduler: Scheduler;
-  readonly urlPolicies: { readonly makePaymentUrl: UrlPolicy; readonly pspRedirectUrl: UrlPolicy };
+  readonly urlPolicies: { readonly makePaymentUrl: UrlPolicy; readonly pspRedirectUrl: RedirectUrlPolicy };
   /** The base of the URLs the platform hands out (PUBLIC_URL, or http://localhost:<bound port>). */
   publicUrl(): string;
   /** Called once the server listens, so a PORT=0 platform knows its URL. */
@@ -107,8 +107,11 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       landingTokens: new LandingTokens(key.derivedSecret, clock, 'urn:vipps-psp-emulator:deeplink'),
       secrets,
       urlPolicies: {
+        // The platform connects to makePaymentUrl: address classes and https (SSRF guard, §2.11).
         makePaymentUrl: { ...address, requireHttps: production },
-        pspRedirectUrl: { ...address, requireHttps: false },
+        // pspRedirectUrl is only where the user's browser goes: the real validator's rules, with
+        // local hosts (http://localhost:3000/…) allowed in the test profile (docs/differences.md).
+        pspRedirectUrl: { allowLocalHosts: !production },
       },
       publicUrl: () => publicUrl,
       setBoundPort: (port: number) => {

@@ -64,14 +64,26 @@ describe('Idempotency-Key on init', () => {
     assert.notEqual(ra.json.vippsRedirectUrl, rb.json.vippsRedirectUrl);
   });
 
-  it('keeps keys at least 24 hours', async () => {
+  it('keeps keys at least 24 hours, and forgets them after the configured TTL', async () => {
+    const ttlSeconds = p.running.platform.config.idempotencyTtlSeconds;
+    assert.ok(ttlSeconds >= 24 * 3600);
     const body = initBody();
     const key = uid('key-');
     const first = await api.init(body, { 'Idempotency-Key': key });
-    p.clock.advance(23 * 3600 * 1000);
-    api = await PspApi.connect(p.url);
+    assert.equal(first.status, 200);
+    // One second short of 24 hours: still replayed, and another body is still a conflict.
+    p.clock.advance((24 * 3600 - 1) * 1000);
+    api = await PspApi.connect(p.url); // the test profile's tokens live 1 hour
     const second = await api.init(body, { 'Idempotency-Key': key });
     assert.equal(second.text, first.text);
+    assert.equal((await api.init(initBody(), { 'Idempotency-Key': key })).status, 409);
+    // Past the TTL the key is gone: another body under it is a new payment, not a conflict.
+    p.clock.advance((ttlSeconds - (24 * 3600 - 1) + 1) * 1000);
+    api = await PspApi.connect(p.url);
+    const other = initBody();
+    const third = await api.init(other, { 'Idempotency-Key': key });
+    assert.equal(third.status, 200, third.text);
+    assert.equal(third.json.pspTransactionId, other.pspTransactionId);
   });
 
   it('creates exactly one payment for 50 concurrent identical requests', async () => {

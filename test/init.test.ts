@@ -81,8 +81,39 @@ describe('POST /psp/v3/psppayments/init (test profile)', () => {
     assertError(await api.init(withoutAmount), 400, 'amount', 'amount.less.than.one');
   });
 
-  it('rejects a currency other than NOK', async () => {
-    assertError(await api.init(initBody({ currency: 'SEK' })), 400, 'currency', 'transaction.currency.invalid');
+  it('takes an amount only as a JSON integer or a string of digits: nothing is coerced (§2.2, §2.11)', async () => {
+    // Each of these was once turned into a number by the validator's type coercion.
+    for (const amount of ['0x1F40', '1e4', ' 49900', '49900 ', '49900.0', '+49900', '-49900', [49900], ['49900'], true, {}]) {
+      assertError(await api.init(initBody({ amount })), 400, 'amount', 'amount.less.than.one');
+    }
+    for (const amount of [49900, '49900', '0100']) assert.equal((await api.init(initBody({ amount }))).status, 200, String(amount));
+  });
+
+  it('refuses the wrong JSON type for every other field instead of coercing it', async () => {
+    const cases: [Record<string, unknown>, string, string | RegExp][] = [
+      [{ pspTransactionId: 12345 }, '51', 'Invalid request: pspTransactionId must be string'],
+      [{ merchantOrderId: 12345 }, '51', 'Invalid request: merchantOrderId must be string'],
+      [{ isApp: 'true' }, '51', 'Invalid request: isApp must be boolean'],
+      [{ isApp: 1 }, '51', 'Invalid request: isApp must be boolean'],
+      [{ skipLandingPage: 'false' }, '51', 'Invalid request: skipLandingPage must be boolean'],
+      [{ customerMobileNumber: 91234567 }, '51', 'Invalid request: customerMobileNumber must be string'],
+      [{ paymentText: 12 }, '51', 'Invalid request: paymentText must be string'],
+      [{ makePaymentToken: 1234 }, '51', 'Invalid request: makePaymentToken must be string'],
+      [{ currency: ['NOK'] }, 'currency', 'transaction.currency.invalid'],
+      [{ pspRedirectUrl: ['http://localhost:3000/result'] }, '51', 'Invalid pspRedirectUrl'],
+      [{ makePaymentUrl: 1 }, 'makePaymentUrl', 'Invalid makePaymentUrl'],
+    ];
+    for (const [overrides, code, message] of cases) {
+      assertError(await api.init(initBody(overrides)), 400, code, message);
+    }
+  });
+
+  it('rejects a currency other than NOK, and a missing one (required in psp-v3.yaml)', async () => {
+    for (const currency of ['SEK', 'nok', '', null]) {
+      assertError(await api.init(initBody({ currency })), 400, 'currency', 'transaction.currency.invalid');
+    }
+    const { currency: _, ...withoutCurrency } = initBody();
+    assertError(await api.init(withoutCurrency), 400, 'currency', 'transaction.currency.invalid');
   });
 
   it('rejects invalid field values with code 51', async () => {
@@ -103,11 +134,39 @@ describe('POST /psp/v3/psppayments/init (test profile)', () => {
   });
 
   it('rejects an invalid pspRedirectUrl and makePaymentUrl', async () => {
-    assertError(await api.init(initBody({ pspRedirectUrl: 'not a url' })), 400, '51', 'Invalid pspRedirectUrl');
-    assertError(await api.init(initBody({ pspRedirectUrl: 'ftp://shop.example/x' })), 400, '51', 'Invalid pspRedirectUrl');
+    for (const pspRedirectUrl of [
+      'not a url',
+      'myshopapp://order/1', // an app scheme only with isApp (§2.11)
+      'javascript:alert(1)',
+      'http:///result',
+      'http://shop..example.com/r',
+      'http://999.1.2.3/r',
+      'http://shop.example.com/a b',
+      'http://shop.example.com//r',
+      'http://shop.example.com:65536/r',
+    ]) {
+      assertError(await api.init(initBody({ pspRedirectUrl })), 400, '51', 'Invalid pspRedirectUrl');
+    }
     assertError(await api.init(initBody({ makePaymentUrl: 'shop.example/mp' })), 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
     const { makePaymentUrl: _, ...without } = initBody();
     assertError(await api.init(without), 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
+  });
+
+  it('accepts the pspRedirectUrls of the real validator, and local hosts in the test profile', async () => {
+    // Apache Commons UrlValidator defaults (§2.11): http, https and ftp; any IP address (the
+    // platform never fetches this URL); the test profile adds local hosts (ALLOW_LOCAL_URLS).
+    for (const pspRedirectUrl of [
+      'ftp://shop.example.com/x',
+      'http://127.0.0.1:3000/result',
+      'http://169.254.169.254/',
+      'http://[::1]:3000/r',
+      'HTTPS://Shop.Example.COM:8443/r?order=1&x=%20#done',
+      'http://localhost:3000/result',
+      'http://shop.localhost/r',
+      'http://devbox:8080/r',
+    ]) {
+      assert.equal((await api.init(initBody({ pspRedirectUrl }))).status, 200, pspRedirectUrl);
+    }
   });
 
   it('accepts localhost and 127.0.0.1 callback URLs in the test profile', async () => {
@@ -125,7 +184,6 @@ describe('POST /psp/v3/psppayments/init (test profile)', () => {
     ]) {
       assertError(await api.init(initBody({ makePaymentUrl })), 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
     }
-    assertError(await api.init(initBody({ pspRedirectUrl: 'http://169.254.169.254/' })), 400, '51', 'Invalid pspRedirectUrl');
   });
 
   it('refuses skipLandingPage for a sales unit that is not allowed to skip it', async () => {
@@ -173,15 +231,88 @@ describe('POST /psp/v3/psppayments/init (production profile)', () => {
     assert.equal(ok.status, 200);
   });
 
-  it('rejects localhost redirect URLs and gives a vipps:// deeplink for isApp', async () => {
+  it('checks pspRedirectUrl like the real validator: IP addresses and ftp accepted, localhost refused (§2.11)', async () => {
+    const makePaymentUrl = 'https://psp.example.com/mp';
+    for (const pspRedirectUrl of [
+      'http://127.0.0.1/r', // the guide's recommended fallback
+      'http://192.168.1.5/r',
+      'http://10.0.0.5:8080/r',
+      'http://[::1]/r',
+      'ftp://files.example.com/r',
+      'https://shop.example.com:8443/r?order=1#top',
+    ]) {
+      assert.equal((await api.init(initBody({ makePaymentUrl, pspRedirectUrl }))).status, 200, pspRedirectUrl);
+    }
+    for (const pspRedirectUrl of [
+      'http://localhost/r',
+      'https://localhost/r',
+      'http://localhost:3000/result',
+      'http://shop.localhost/r',
+      'http://intranet/r',
+      'shop://x',
+      'file:///etc/passwd',
+    ]) {
+      assertError(await api.init(initBody({ makePaymentUrl, pspRedirectUrl })), 400, '51', 'Invalid pspRedirectUrl');
+    }
+  });
+
+  it('does not validate pspRedirectUrl with isApp, and gives a vipps:// deeplink', async () => {
+    for (const pspRedirectUrl of ['shop://x', 'http://localhost/r', 'not a url']) {
+      const r = await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', isApp: true, pspRedirectUrl }));
+      assert.equal(r.status, 200, pspRedirectUrl);
+      assert.match(r.json.vippsRedirectUrl, /^vipps:\/\/\?token=/);
+    }
     assertError(
-      await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', pspRedirectUrl: 'http://localhost/r' })),
+      await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', isApp: true, pspRedirectUrl: '' })),
       400,
       '51',
       'Invalid pspRedirectUrl',
     );
-    const r = await api.init(initBody({ makePaymentUrl: 'https://psp.example.com/mp', isApp: true, pspRedirectUrl: 'shop://x' }));
-    assert.equal(r.status, 200);
-    assert.match(r.json.vippsRedirectUrl, /^vipps:\/\/\?token=/);
   });
 });
+
+/** Link-local and metadata targets of makePaymentUrl, as literal addresses (a host name is checked when connecting). */
+const NEVER_CALLED = [
+  'https://169.254.169.254/latest/meta-data',
+  'https://169.254.10.1/mp',
+  'https://169.254.170.2/v2/credentials',
+  'https://100.100.100.200/latest/meta-data',
+  'https://[fe80::1]/mp',
+  'https://[fd00:ec2::254]/latest/meta-data',
+  'https://[::ffff:169.254.169.254]/latest/meta-data',
+  'https://0.0.0.0/mp',
+  'https://metadata.google.internal/computeMetadata/v1/',
+];
+
+const PRODUCTION_ENVS: Record<string, string>[] = [{}, { ALLOW_PRIVATE_CALLBACKS: 'true', ALLOW_LOOPBACK_CALLBACKS: 'true' }];
+for (const env of PRODUCTION_ENVS) {
+  describe(`makePaymentUrl in the production profile ${JSON.stringify(env)}`, () => {
+    let p: TestPlatform;
+    let api: PspApi;
+    before(async () => {
+      p = await startTestPlatform({ env: { PROFILE: 'production', ...env } });
+      api = await PspApi.connect(p.url);
+    });
+    after(() => p.close());
+
+    it('refuses link-local and metadata addresses whatever ALLOW_* says', async () => {
+      for (const makePaymentUrl of NEVER_CALLED) {
+        assertError(
+          await api.init(initBody({ makePaymentUrl, pspRedirectUrl: 'https://shop.example.com/r' })),
+          400,
+          'makePaymentUrl',
+          'Invalid makePaymentUrl',
+        );
+      }
+    });
+
+    it('accepts private and loopback addresses only when allowed', async () => {
+      const allowed = 'ALLOW_PRIVATE_CALLBACKS' in env;
+      for (const makePaymentUrl of ['https://10.0.0.5/mp', 'https://192.168.1.5/mp', 'https://127.0.0.1/mp']) {
+        const r = await api.init(initBody({ makePaymentUrl, pspRedirectUrl: 'https://shop.example.com/r' }));
+        if (allowed) assert.equal(r.status, 200, makePaymentUrl);
+        else assertError(r, 400, 'makePaymentUrl', 'Invalid makePaymentUrl');
+      }
+    });
+  });
+}

@@ -331,6 +331,23 @@ describe('PSP Merchant API', () => {
       assert.equal((await p.running.platform.repos.merchants.findByMsn(msn))?.termsOfServiceAccepted, true);
     });
 
+    it('coerces nothing beyond those scalars: null, arrays and numbers for booleans are refused', async () => {
+      // The validator's own coercion once turned these into "", "Shop", false and true.
+      for (const [body, detail] of [
+        [createBody({ name: ['Shop'] }), /^name is invalid: must be a string/],
+        [createBody({ name: null }), /^name is invalid: must be a string/],
+        [createBody({ termsOfServiceAccepted: 1 }), /^termsOfServiceAccepted is invalid: must be a boolean/],
+        [createBody({ termsOfServiceAccepted: null }), /^termsOfServiceAccepted is invalid: must be a boolean/],
+      ] as const) {
+        const r = await demo.create(body);
+        assertProblem(r, 400, detail, COLLECTION, 'post');
+      }
+      const msn = await demo.createOk();
+      assertProblem(await demo.patch(msn, { deactivate: null }), 400, /^deactivate is invalid: must be a boolean/, ITEM, 'patch');
+      assertProblem(await demo.patch(msn, { deactivate: 0 }), 400, /^deactivate is invalid: must be a boolean/, ITEM, 'patch');
+      assert.equal((await demo.get(msn)).json.status, 'ACTIVE');
+    });
+
     it('accepts a Psp-Id of the calling PSP, and refuses another one with 403', async () => {
       assert.equal((await demo.list({ 'Psp-Id': DEMO.pspId })).status, 200);
       assert.equal((await demo.list({ 'PSP-ID': DEMO.pspId.toLowerCase() })).status, 200);

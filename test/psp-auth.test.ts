@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { pspSpec } from './helpers/openapi.js';
-import { call, DEMO, initBody, OTHER_PSP, PspApi, seedWithOtherPsp, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import {
+  accessToken,
+  call,
+  DEMO,
+  initBody,
+  OTHER_PSP,
+  PspApi,
+  seedWithOtherPsp,
+  startTestPlatform,
+  type TestPlatform,
+} from './helpers/platform.js';
 
 const INVALID_TOKEN = { statusCode: 401, message: 'Unauthorized. Access token is missing or invalid.' };
 
@@ -60,25 +70,84 @@ describe('authentication of the PSP endpoints', () => {
     api = await PspApi.connect(p.url);
   });
 
-  it('refuses a subscription key of another PSP than the token', async () => {
+  it('refuses a subscription key of another PSP than the token with one object, as §1.2 shows it', async () => {
     const r = await init(api.headers({ 'Ocp-Apim-Subscription-Key': OTHER_PSP.subscriptionKey }));
     assert.equal(r.status, 401);
-    assert.deepEqual(
-      (r.json as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
-      [['Unauthorized', 'Subscription not found']],
-    );
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+    const { contextId, ...rest } = r.json as { errorCode: string; errorMessage: string; contextId: string };
+    assert.deepEqual(rest, { errorCode: 'Unauthorized', errorMessage: 'Subscription not found' });
+    assert.match(contextId, /^[0-9a-f-]{36}$/);
   });
 
-  it('refuses a Psp-Id that is not the token’s PSP with 403, and a missing one', async () => {
-    for (const pspId of [OTHER_PSP.pspId, undefined]) {
-      const headers = api.headers();
-      if (pspId === undefined) delete (headers as Record<string, string>)['Psp-Id'];
-      else headers['Psp-Id'] = pspId;
-      const r = await init(headers);
+  it('issues a token for PSP A’s client with PSP B’s key, which then works only with A’s key (docs/differences.md)', async () => {
+    // The key is checked by API Management, the client by Azure AD: independently (§1.1, §1.2).
+    const token = await accessToken(p.url, { ...DEMO, subscriptionKey: OTHER_PSP.subscriptionKey });
+    assert.equal(decodeJwt(token).psp_id, DEMO.pspId);
+    const mixed = { Authorization: `Bearer ${token}`, 'Ocp-Apim-Subscription-Key': OTHER_PSP.subscriptionKey };
+    const answers = [
+      await init(api.headers(mixed)),
+      await call(`${p.url}/psp/v3/psppayments/anything/details`, { headers: api.headers(mixed) }),
+      await call(`${p.url}/psp/v3/psppayments/updatestatus`, {
+        method: 'POST',
+        headers: api.headers(mixed),
+        body: JSON.stringify({ transactions: [{ pspTransactionId: 'x', status: 'CAPTURED', amount: 100 }] }),
+      }),
+      await call(`${p.url}/merchant-management/psp/v1/merchants`, { headers: api.headers(mixed) }),
+    ];
+    for (const r of answers) {
+      assert.equal(r.status, 401, r.text);
+      const { contextId: _, ...rest } = r.json as Record<string, string>;
+      assert.deepEqual(rest, { errorCode: 'Unauthorized', errorMessage: 'Subscription not found' });
+    }
+    assert.equal((await init(api.headers({ Authorization: `Bearer ${token}` }))).status, 200);
+  });
+
+  it('refuses a Psp-Id that is not the token’s PSP with 403 and the exact message', async () => {
+    for (const pspId of [OTHER_PSP.pspId, 'not-a-psp-id']) {
+      const r = await init(api.headers({ 'Psp-Id': pspId }));
       assert.equal(r.status, 403);
+      pspSpec().assertResponse('/v3/psppayments/init', 'post', 400, r.json); // same ErrorDetails shape
       const [e] = r.json as { errorCode: string; errorMessage: string; contextId: string }[];
       assert.equal(e?.errorCode, 'Forbidden');
+      assert.equal(e?.errorMessage, 'Invalid Psp-Id. The Psp-Id header does not match the provided credentials.');
       assert.match(e?.contextId ?? '', /^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('answers a missing Psp-Id header with 400 code 51 naming it, like a missing MSN, on every PSP API operation', async () => {
+    const headers = api.headers();
+    delete (headers as Record<string, string>)['Psp-Id'];
+    const answers = [
+      await init(headers),
+      await init({ ...headers, 'Psp-Id': '' }),
+      await call(`${p.url}/psp/v3/psppayments/anything/details`, { headers }),
+      await call(`${p.url}/psp/v3/psppayments/updatestatus`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ transactions: [{ pspTransactionId: 'x', status: 'CAPTURED', amount: 100 }] }),
+      }),
+    ];
+    for (const r of answers) {
+      assert.equal(r.status, 400, r.text);
+      pspSpec().assertResponse('/v3/psppayments/init', 'post', 400, r.json);
+      const [e] = r.json as { errorCode: string; errorMessage: string }[];
+      assert.deepEqual([e?.errorCode, e?.errorMessage], ['51', 'Invalid request: the Psp-Id header is required']);
+    }
+  });
+
+  it('answers an unknown operation, also another method on a known path, like API Management: 404 Resource not found', async () => {
+    const notFound = { statusCode: 404, message: 'Resource not found' };
+    const answers = [
+      await call(`${p.url}/psp/v3/psppayments/init`, { headers: api.headers() }),
+      await call(`${p.url}/psp/v3/psppayments/init`, { method: 'PUT', headers: api.headers(), body: '{}' }),
+      await call(`${p.url}/psp/v3/psppayments/x/details`, { method: 'DELETE', headers: api.headers() }),
+      await call(`${p.url}/psp/v3/psppayments/updatestatus`, { headers: api.headers() }),
+      await call(`${p.url}/accesstoken/get`),
+      await call(`${p.url}/psp/v3/nothing`),
+    ];
+    for (const r of answers) {
+      assert.equal(r.status, 404, r.text);
+      assert.deepEqual(r.json, notFound);
     }
   });
 
@@ -109,7 +178,6 @@ describe('authentication of the PSP endpoints', () => {
     const r = await init(headers);
     assert.equal(r.status, 400);
     const [e] = r.json as { errorCode: string; errorMessage: string }[];
-    assert.equal(e?.errorCode, '51');
-    assert.match(e?.errorMessage ?? '', /Merchant-Serial-Number/);
+    assert.deepEqual([e?.errorCode, e?.errorMessage], ['51', 'Invalid request: the Merchant-Serial-Number header is required']);
   });
 });

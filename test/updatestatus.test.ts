@@ -451,6 +451,12 @@ describe('POST /psp/v3/psppayments/updatestatus', () => {
         [{ transactions: [{ ...valid, amount: '12.5' }] }, /transactions\.0\.amount must be integer/],
         [{ transactions: [{ ...valid, amount: 'abc' }] }, /transactions\.0\.amount must be integer/],
         [{ transactions: [{ ...valid, amount: '0x10' }] }, /transactions\.0\.amount must be integer/],
+        // A string amount is digits only (no spaces, sign, decimals or exponent), as on init.
+        [{ transactions: [{ ...valid, amount: ' 100' }] }, /transactions\.0\.amount must be integer/],
+        [{ transactions: [{ ...valid, amount: '100.0' }] }, /transactions\.0\.amount must be integer/],
+        [{ transactions: [{ ...valid, amount: '1e2' }] }, /transactions\.0\.amount must be integer/],
+        [{ transactions: [{ ...valid, amount: '-100' }] }, /transactions\.0\.amount must be integer/],
+        [{ transactions: [{ ...valid, currency: 578 }] }, /transactions\.0\.currency must be string/],
         [{ transactions: [{ ...valid, amount: null }] }, /transactions\.0\.amount must be integer/],
         [{ transactions: [{ ...valid, amount: true }] }, /transactions\.0\.amount must be integer/],
         [{ transactions: [{ ...valid, amount: [100] }] }, /transactions\.0\.amount must be integer/],
@@ -661,6 +667,12 @@ describe('the control API of status batches', () => {
       ],
     );
     assert.equal(page.json.rejectedItemsTruncated, false);
+    // Query and path integers are read from their digits, nothing else (no type coercion).
+    for (const query of ['?limit=abc', '?limit=0', '?limit=1.5', '?offset=-1', '?limit=0x10']) {
+      const bad = await call(`${p.url}/_emulator/status-batches${query}`);
+      assert.equal(bad.status, 400, `${query}: ${bad.text}`);
+    }
+    assert.equal((await call(`${p.url}/_emulator/status-batches/abc`)).status, 400);
     const missing = await call(`${p.url}/_emulator/status-batches/999999`);
     assert.equal(missing.status, 404);
     assert.equal((missing.json as ErrorItem[])[0]?.errorCode, 'StatusBatchNotFound');

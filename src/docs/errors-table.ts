@@ -6,6 +6,7 @@ import { type CatalogueEntry, ERRORS } from '../domain/errors.js';
 
 const shapeName: Record<CatalogueEntry['shape'], string> = {
   psp: 'ErrorDetails array (RFC 7807 on the Merchant API)',
+  detail: 'one ErrorDetails object (no array)',
   apim: 'API Management `{statusCode, message}`',
   aad: 'Azure AD token error',
 };

@@ -6,11 +6,13 @@
  * Shapes, as the real platform layers them (psp-facts.md §1.2, §2.3, §3):
  *  - `psp`:   PSP API v3 `ErrorDetails` array `[{errorCode, errorMessage, contextId}]`
  *             (RFC 7807 problem on the PSP Merchant API, see the route's `errorFormat`).
+ *  - `detail`: one `ErrorDetails` object, not in an array (the 401 "Subscription not found"
+ *             body §1.2 shows), on every API alike.
  *  - `apim`:  Azure API Management `{statusCode, message}` (subscription key, bearer token).
  *  - `aad`:   Azure AD token error (`/accesstoken/get` client id / secret).
  */
 
-export type ErrorShape = 'psp' | 'apim' | 'aad';
+export type ErrorShape = 'psp' | 'detail' | 'apim' | 'aad';
 
 export interface CatalogueEntry {
   readonly httpStatus: number;
@@ -70,7 +72,8 @@ export const ERRORS = {
       "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{clientId}'.",
     shape: 'aad',
     aad: { error: 'invalid_client', code: 7000215 },
-    source: 'Azure AD wrong-secret error; 401 = invalid client_secret (§1.1)',
+    source:
+      'decision: what Azure AD answers for a wrong secret of a known application (§1.2 shows only the unknown-client shape, `unauthorized_client`); 401 = invalid client_secret (§1.1)',
   },
 
   // --- Authentication of the business endpoints (§1.1, §2.1) ---
@@ -81,12 +84,14 @@ export const ERRORS = {
     shape: 'apim',
     source: 'Azure APIM validate-jwt default message; also for a token without the case-sensitive "Bearer " prefix',
   },
-  SUBSCRIPTION_NOT_FOUND: psp(
-    401,
-    'Unauthorized',
-    'Subscription not found',
-    '§1.2: body seen on business endpoints; used when the subscription key and the access token belong to different PSPs',
-  ),
+  SUBSCRIPTION_NOT_FOUND: {
+    httpStatus: 401,
+    errorCode: 'Unauthorized',
+    errorMessage: 'Subscription not found',
+    shape: 'detail',
+    source:
+      '§1.2: body seen on business endpoints, a single object (not an array); used when the subscription key and the access token belong to different PSPs',
+  },
   PSP_ID_MISMATCH: psp(
     403,
     'Forbidden',
@@ -107,7 +112,12 @@ export const ERRORS = {
   INVALID_PSP_REDIRECT_URL: psp(400, '51', 'Invalid pspRedirectUrl', '§2.3, §2.11'),
   ORDER_ID_EXISTS: psp(400, '99', 'OrderId already exists', '§2.3'),
   AMOUNT_INVALID: psp(400, 'amount', 'amount.less.than.one', '§2.3; also for < 100 øre, non-integers and > int32'),
-  CURRENCY_INVALID: psp(400, 'currency', 'transaction.currency.invalid', '§2.3'),
+  CURRENCY_INVALID: psp(
+    400,
+    'currency',
+    'transaction.currency.invalid',
+    '§2.3; decision: also a missing currency (required in psp-v3.yaml), as a missing amount gets `amount`',
+  ),
   MAKE_PAYMENT_URL_INVALID: psp(400, 'makePaymentUrl', 'Invalid makePaymentUrl', '§2.3, §2.11'),
   SKIP_LANDING_PAGE_NOT_ALLOWED: psp(
     400,
@@ -155,8 +165,14 @@ export const ERRORS = {
     'Invalid token',
     'decision: the ForceApproveRequest token must be the one of this payment’s vippsRedirectUrl (§2.10)',
   ),
-  NOT_FOUND: psp(404, '404', 'Resource not found', 'decision: unknown route'),
-  METHOD_NOT_ALLOWED: psp(405, '405', 'Method not allowed', 'decision'),
+  NOT_FOUND: {
+    httpStatus: 404,
+    errorCode: '404',
+    errorMessage: 'Resource not found',
+    shape: 'apim',
+    source:
+      'Azure APIM answer for an unknown operation, which includes a known path with another method (a GET on init): no 405 on the PSP API (the Merchant API documents its own 405)',
+  },
   UNSUPPORTED_MEDIA_TYPE: psp(415, '415', 'Unsupported media type', 'decision (Content-Type must be JSON)'),
   BODY_TOO_LARGE: psp(413, '413', 'Request body too large', 'decision: body limits per route'),
   INTERNAL_ERROR: psp(500, '500', 'Internal Server Error', 'any unexpected error; never a stack trace'),

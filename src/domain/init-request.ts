@@ -6,15 +6,15 @@
 import { ApiError } from './errors.js';
 import { INT32_MAX, MIN_PAYMENT_ORE, type Ore, parseOre } from './money.js';
 import type { Merchant } from './parties.js';
-import { checkUrl, type UrlPolicy } from './url-rules.js';
+import { checkRedirectUrl, checkUrl, type RedirectUrlPolicy, type UrlPolicy } from './url-rules.js';
 
-/** The body after schema validation (types checked, amount coerced from a numeric string). */
+/** The body after schema validation (JSON types as sent; a digit-string amount turned into its number). */
 export interface InitRequestBody {
   pspTransactionId: string;
   merchantOrderId: string;
   customerMobileNumber?: string;
   amount: number | string;
-  currency?: string;
+  currency: string;
   pspRedirectUrl: string;
   makePaymentUrl: string;
   makePaymentToken?: string;
@@ -41,19 +41,19 @@ export interface InitRequest {
 export interface InitPolicy {
   /** Rules for makePaymentUrl: the platform connects to it. */
   readonly makePaymentUrl: UrlPolicy;
-  /** Rules for pspRedirectUrl: the user's browser is sent there. */
-  readonly pspRedirectUrl: UrlPolicy;
+  /** Rules for pspRedirectUrl: only the user's browser is sent there (never fetched by us). */
+  readonly pspRedirectUrl: RedirectUrlPolicy;
 }
 
 export function parseInitRequest(body: InitRequestBody, merchant: Merchant, policy: InitPolicy): InitRequest {
   const amount = parseOre(body.amount);
   if (amount === null || amount < MIN_PAYMENT_ORE || amount > INT32_MAX) throw new ApiError('AMOUNT_INVALID');
-  const currency = body.currency ?? 'NOK';
-  if (currency !== 'NOK') throw new ApiError('CURRENCY_INVALID');
+  // Required (the schema's `required` maps a missing one to this code too); only NOK (§2.2).
+  if (body.currency !== 'NOK') throw new ApiError('CURRENCY_INVALID');
 
   const isApp = body.isApp ?? false;
   // With isApp the redirect URL may be an app's own scheme (myapp://…) and is not URL-validated (§2.11).
-  if (!isApp && checkUrl(body.pspRedirectUrl, policy.pspRedirectUrl) !== null) throw new ApiError('INVALID_PSP_REDIRECT_URL');
+  if (!isApp && checkRedirectUrl(body.pspRedirectUrl, policy.pspRedirectUrl) !== null) throw new ApiError('INVALID_PSP_REDIRECT_URL');
   if (isApp && body.pspRedirectUrl.trim() === '') throw new ApiError('INVALID_PSP_REDIRECT_URL');
   if (checkUrl(body.makePaymentUrl, policy.makePaymentUrl) !== null) throw new ApiError('MAKE_PAYMENT_URL_INVALID');
 

@@ -10,13 +10,24 @@ export const INT32_MAX = 2_147_483_647;
 /** Minimum payment amount: 1 NOK (psp-facts.md §2.3, §2.11). */
 export const MIN_PAYMENT_ORE = 100;
 
-/** Parses an amount from a request. Returns null when it is not an integer in [0, int32]. */
+/**
+ * An amount sent as a JSON string: decimal digits only (psp-facts.md §2.2: the Postman collection
+ * sends "49900"; §2.11: integers, no decimals). No sign, no spaces, no "49900.0", "1e4" or "0x1F40".
+ */
+const DIGIT_STRING = /^\d{1,10}$/;
+
+/**
+ * The edge's one leniency for amounts: a string of digits becomes the number it spells; every
+ * other value is returned unchanged, for the schema to judge.
+ */
+export function amountFromJson(value: unknown): unknown {
+  return typeof value === 'string' && DIGIT_STRING.test(value) ? Number(value) : value;
+}
+
+/** Parses an amount from a request. Returns null unless it is an integer (or a digit string) in [0, int32]. */
 export function parseOre(value: unknown): Ore | null {
-  let n: number;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && /^-?\d{1,10}$/.test(value.trim())) n = Number(value.trim());
-  else return null;
-  if (!Number.isSafeInteger(n) || n < 0 || n > INT32_MAX) return null;
+  const n = amountFromJson(value);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > INT32_MAX) return null;
   return n as Ore;
 }
 

@@ -6,14 +6,16 @@
  * The approval part (psp-facts.md §2.4–§2.6, §2.13):
  *
  *   INITIATED ──identify──▶ AWAITING_USER ──confirm──▶ CONFIRMING ──OK──▶ RESERVED
- *       │                       │                        │  └─FAIL/error──▶ FAILED
+ *       │ └────────── confirm (force approve) ─────────▶ │  └─FAIL/error──▶ FAILED
  *       │                       │                        └─SOFT_DECLINE─▶ AWAITING_3DS
- *       │                       │                                            │ 3dssuccess
+ *       │                       │                                            │ 3dssuccess  └─3dsfailure─▶ FAILED
  *       │                       │                                            ▼
  *       │                       │                                     CONFIRMING_3DS ──OK──▶ RESERVED
  *       │                       │                                            └──FAIL/other─▶ FAILED
  *       └──────── cancel ───────┴──────────▶ USER_CANCELLED  (also 3dscancel)
  *       └──────── due time ─────┴──────────▶ EXPIRED          (also from AWAITING_3DS)
+ *
+ * docs/ARCHITECTURE.md lists every transition exactly (a test compares it with TRANSITIONS).
  *
  * After RESERVED the money moves by the PSP's status updates (capture, cancel, refund); that is
  * kept as a ledger on the payment (payment-money.ts), not as more approval states.

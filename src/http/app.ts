@@ -33,6 +33,11 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     trustProxy: false,
+    // No type coercion: Ajv's default (`coerceTypes: 'array'`) would turn "0x1F40" into 8000,
+    // "true" into true and 12345 into "12345" before any rule sees them. JSON types are checked as
+    // sent; the few documented leniencies (amounts as digit strings, psp-facts.md §2.2, §2.8; the
+    // Merchant API's scalar coercion, docs/merchant-api.md) are done explicitly by their routes.
+    ajv: { customOptions: { coerceTypes: false } },
   });
 
   app.decorateRequest('pspContext', null);

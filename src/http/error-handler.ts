@@ -41,6 +41,9 @@ export function sendApiError(request: FastifyRequest, reply: FastifyReply, error
         error_uri: `https://login.microsoftonline.com/error?code=${entry.aad?.code}`,
       });
     }
+    case 'detail':
+      // A single object, whatever the route's format: the layer in front of every API answers it (§1.2).
+      return reply.type('application/json').send({ errorCode: entry.errorCode, errorMessage: error.message, contextId });
     case 'psp': {
       if (request.routeOptions.config?.errorFormat === 'problem') {
         return reply.type('application/problem+json').send({

@@ -50,7 +50,11 @@ export function pspAuth(platform: Platform, options: PspAuthOptions): onRequestA
     const psp = keyPsp;
 
     const pspIdHeader = header(request, 'psp-id');
-    if (pspIdHeader === undefined ? options.pspIdRequired : pspIdHeader.toUpperCase() !== psp.pspId.toUpperCase()) {
+    // A missing required header is a malformed request (400, code 51, like a missing MSN); one
+    // that names another PSP is authenticated but not authorised (403).
+    if (pspIdHeader === undefined) {
+      if (options.pspIdRequired) throw new ApiError('INVALID_REQUEST', {}, 'the Psp-Id header is required');
+    } else if (pspIdHeader.toUpperCase() !== psp.pspId.toUpperCase()) {
       throw new ApiError('PSP_ID_MISMATCH');
     }
 

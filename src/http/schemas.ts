@@ -15,13 +15,15 @@ export const errorDetailsSchema = {
 
 export const initiatePaymentRequestSchema = {
   type: 'object',
-  required: ['pspTransactionId', 'merchantOrderId', 'amount', 'pspRedirectUrl', 'makePaymentUrl'],
+  // psp-v3.yaml lists currency as required (its `default: NOK` notwithstanding; psp-facts.md §2.2).
+  required: ['pspTransactionId', 'merchantOrderId', 'amount', 'currency', 'pspRedirectUrl', 'makePaymentUrl'],
   properties: {
     // The spec's pattern "[a-z0-9]" is unanchored; official examples use mixed case (§2.2).
     pspTransactionId: { type: 'string', minLength: 1, maxLength: 36, pattern: '^[A-Za-z0-9-]+$' },
     merchantOrderId: { type: 'string', minLength: 1, maxLength: 50, pattern: '^[a-zA-Z0-9-]{1,50}$' },
     customerMobileNumber: { type: 'string', pattern: '^\\d{8}$' },
-    // Integer øre, also as a numeric JSON string (coerced); range checked in the domain.
+    // Integer øre (a digit string is turned into its number before the schema, routes/psp-payments.ts;
+    // nothing else is coerced). The range is checked in the domain.
     amount: { type: 'integer', minimum: -1, maximum: INT32_MAX + 1 },
     currency: { type: 'string' },
     pspRedirectUrl: { type: 'string', minLength: 1, maxLength: 2048 },

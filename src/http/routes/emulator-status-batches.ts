@@ -6,7 +6,7 @@
  *                                         (`rejectedLimit`, `rejectedOffset`)
  *   POST /_emulator/status-batches/run    applies every pending batch now and answers with them
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import type { Platform } from '../../platform.js';
 import { applyPendingBatches } from '../../services/apply-status-batches.js';
@@ -33,16 +33,32 @@ const oneQuery = {
   },
 } as const;
 
+/**
+ * Query and path values arrive as strings and the validator coerces nothing (app.ts): the
+ * integer ones (every one on these routes) are turned into numbers here, so the schema can check
+ * their bounds. A value that is not a string of digits is left for the schema to refuse.
+ */
+const integersFromStrings: preValidationAsyncHookHandler = async (request) => {
+  for (const part of [request.query, request.params] as Record<string, unknown>[]) {
+    for (const [name, value] of Object.entries(part ?? {})) {
+      if (typeof value === 'string' && /^\d{1,15}$/.test(value)) part[name] = Number(value);
+    }
+  }
+};
+
 export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
   app.get<{ Querystring: { limit: number; offset: number; rejectedLimit: number } }>(
     '/_emulator/status-batches',
-    { schema: { querystring: listQuery } },
+    { preValidation: integersFromStrings, schema: { querystring: listQuery } },
     async (request) => listStatusBatches(platform, { pspId: header(request, 'psp-id') ?? null, ...request.query }),
   );
 
   app.get<{ Params: { id: number }; Querystring: { rejectedLimit: number; rejectedOffset: number } }>(
     '/_emulator/status-batches/:id',
-    { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } }, querystring: oneQuery } },
+    {
+      preValidation: integersFromStrings,
+      schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } }, querystring: oneQuery },
+    },
     async (request) => {
       const batch = await statusBatchRepository(platform.store.db).find(request.params.id);
       if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');

@@ -5,7 +5,7 @@
  * are RFC 7807 problems. The JSON schemas are the spec's (types, lengths, patterns, formats); the
  * rules a schema cannot say are in domain/merchant-rules.ts. See docs/merchant-api.md.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import {
   COUNTRY_PATTERN,
@@ -121,6 +121,37 @@ const merchantSchema = {
 
 const getMerchantsResponseSchema = { type: 'object', properties: { merchants: { type: 'array', items: merchantSchema } } } as const;
 
+interface SchemaNode {
+  readonly type?: string | readonly string[];
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+}
+
+/**
+ * The JSON layer's scalar coercion, as a Java/Jackson service reads a body (docs/merchant-api.md
+ * "Types"): a number or a boolean where the schema wants a string is its text (`918130047` →
+ * `"918130047"`), `"true"`/`"false"` where it wants a boolean is the boolean. Nothing else is
+ * coerced: the validator itself coerces nothing (app.ts), so `null`, arrays and objects stay what
+ * they are and the schema refuses them.
+ */
+function coerceScalars(value: unknown, schema: SchemaNode): unknown {
+  const types = typeof schema.type === 'string' ? [schema.type] : (schema.type ?? []);
+  if (types.includes('string') && (typeof value === 'number' || typeof value === 'boolean')) return String(value);
+  if (types.includes('boolean') && (value === 'true' || value === 'false')) return value === 'true';
+  if (schema.properties && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const object = value as Record<string, unknown>;
+    for (const [name, property] of Object.entries(schema.properties)) {
+      if (Object.hasOwn(object, name)) object[name] = coerceScalars(object[name], property);
+    }
+  }
+  return value;
+}
+
+const coerceBodyScalars =
+  (schema: SchemaNode): preValidationAsyncHookHandler =>
+  async (request) => {
+    request.body = coerceScalars(request.body, schema);
+  };
+
 interface AjvError {
   instancePath: string;
   keyword: string;
@@ -196,7 +227,14 @@ export async function pspMerchantRoutes(app: FastifyInstance, { platform }: { pl
 
   app.post<{ Body: CreateMerchantBody }>(
     COLLECTION,
-    { onRequest: [auth, requireJson], bodyLimit, attachValidation: true, config, schema: { body: createMerchantRequestSchema } },
+    {
+      onRequest: [auth, requireJson],
+      preValidation: coerceBodyScalars(createMerchantRequestSchema),
+      bodyLimit,
+      attachValidation: true,
+      config,
+      schema: { body: createMerchantRequestSchema },
+    },
     async (request, reply) => {
       const { psp } = pspContextOf(request);
       const idempotencyKey = header(request, 'idempotency-key') ?? null;
@@ -223,6 +261,7 @@ export async function pspMerchantRoutes(app: FastifyInstance, { platform }: { pl
     ITEM,
     {
       onRequest: [auth, requireJson],
+      preValidation: coerceBodyScalars(updateMerchantRequestSchema),
       bodyLimit,
       attachValidation: true,
       config,

@@ -1,6 +1,7 @@
 /** PSP API v3 payment routes (psp-v3.yaml): init and details. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import type { InitRequestBody } from '../../domain/init-request.js';
+import { amountFromJson } from '../../domain/money.js';
 import type { Platform } from '../../platform.js';
 import { initiatePayment } from '../../services/initiate-payment.js';
 import { getPaymentDetails } from '../../services/payment-details.js';
@@ -8,11 +9,22 @@ import { PSP_JSON } from '../error-handler.js';
 import { idempotencyKeyOf, pspAuth, pspContextOf } from '../psp-auth.js';
 import { initiatePaymentRequestSchema, paymentDetailsSchema, paymentInitiationSchema, pspTransactionIdParams } from '../schemas.js';
 
+/**
+ * Before the schema (which coerces nothing, see app.ts): an amount sent as a string of digits
+ * becomes the number it spells (psp-facts.md §2.2). Anything else ("49900.0", " 49900", "1e4",
+ * "0x1F40", [49900], true) is left for the schema to refuse with the `amount` code.
+ */
+const amountAsNumber: preValidationAsyncHookHandler = async (request) => {
+  const body = request.body as Record<string, unknown> | null | undefined;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'amount' in body) body.amount = amountFromJson(body.amount);
+};
+
 export async function pspPaymentRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
   app.post<{ Body: InitRequestBody }>(
     '/psp/v3/psppayments/init',
     {
       onRequest: pspAuth(platform, { msn: 'active', pspIdRequired: true }),
+      preValidation: amountAsNumber,
       schema: {
         body: initiatePaymentRequestSchema,
         response: { 200: paymentInitiationSchema },

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
-import { INT32_MAX, type Ore } from '../../domain/money.js';
+import { amountFromJson, INT32_MAX, type Ore } from '../../domain/money.js';
 import { LOG_OPERATIONS, type LogOperation } from '../../domain/payment.js';
 import { OPERATION_STATUSES, type OperationStatus } from '../../domain/payment-money.js';
 import type { Platform } from '../../platform.js';
@@ -40,7 +40,7 @@ const paymentStatusSchema = {
           // No pattern in the spec for TransactionInfo; the length bounds what we store.
           pspTransactionId: { type: 'string', minLength: 1, maxLength: 255 },
           status: { type: 'string', enum: [...LOG_OPERATIONS] },
-          // int32 øre; a numeric JSON string is coerced (the Postman collection sends "{{amount}}").
+          // int32 øre; a digit string was turned into its number before (rejectCoercibleScalars).
           amount: { type: 'integer', minimum: 0, maximum: INT32_MAX },
           // Anything but NOK is rejected per item when applied (as the real batch validates later).
           currency: { type: 'string', maxLength: 16 },
@@ -63,10 +63,11 @@ const STRING_FIELDS = ['pspTransactionId', 'status', 'currency', 'paymentText', 
 const OPTIONAL_FIELDS = new Set<string>(['currency', 'paymentText', 'operationStatus']);
 
 /**
- * Before the schema: Fastify's validator coerces types (null → 0, true → 1, [5] → 5, 123 → "123",
- * "0x10" → 16), which would turn nonsense into money. Here the raw JSON types are checked: amounts
- * must be numbers or decimal digit strings, the other fields strings. A null optional field counts
- * as absent (as a Java/Jackson backend reads it).
+ * Before the schema, which coerces nothing (app.ts): the raw JSON types are checked here so the
+ * error names the field as "must be integer/string". An amount must be a JSON number or a string
+ * of decimal digits (the Postman collection sends "{{amount}}", psp-facts.md §2.8); a digit string
+ * becomes its number, so "20000" and 20000 are the same batch. The other fields must be strings.
+ * A null optional field counts as absent (as a Java/Jackson backend reads it).
  */
 const rejectCoercibleScalars: preValidationAsyncHookHandler = async (request) => {
   const transactions = (request.body as { transactions?: unknown } | undefined)?.transactions;
@@ -74,9 +75,10 @@ const rejectCoercibleScalars: preValidationAsyncHookHandler = async (request) =>
   for (let i = 0; i < transactions.length; i++) {
     const item = transactions[i] as Record<string, unknown> | null;
     if (item === null || typeof item !== 'object' || Array.isArray(item)) continue;
-    const amount = item.amount;
-    if (amount !== undefined && typeof amount !== 'number' && !(typeof amount === 'string' && /^-?\d{1,10}$/.test(amount.trim()))) {
-      throw new ApiError('INVALID_REQUEST', {}, `transactions.${i}.amount must be integer`);
+    if (item.amount !== undefined) {
+      const amount = amountFromJson(item.amount);
+      if (typeof amount !== 'number') throw new ApiError('INVALID_REQUEST', {}, `transactions.${i}.amount must be integer`);
+      item.amount = amount;
     }
     for (const field of STRING_FIELDS) {
       const value = item[field];
