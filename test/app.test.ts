@@ -153,8 +153,14 @@ describe('the simulated app', () => {
 
     it('lets the 3-D Secure return page be framed by the app only', async () => {
       const r = await call(`${p.url}/mobileintercept?transactionId=00000000-0000-0000-0000-000000000000&responsecode=OK`);
-      assert.match(r.headers.get('content-security-policy') ?? '', /frame-ancestors 'self'/);
+      const csp = r.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /frame-ancestors 'self'/);
       assert.equal(r.headers.get('x-frame-options'), 'SAMEORIGIN');
+      // No inline style: the page uses the shared stylesheet only.
+      assert.doesNotMatch(csp, /unsafe-inline/);
+      assert.match(csp, /style-src 'self'(;|$)/);
+      assert.match(r.text, /<link rel="stylesheet" href="\/assets\/vipps\.css">/);
+      assert.doesNotMatch(r.text, /style=|<style/);
     });
   });
 
@@ -195,6 +201,23 @@ describe('the simulated app', () => {
       await login(page, phone);
       await page.waitForURL(/\/app\/payments\//);
     };
+
+    it('renders the 3-D Secure return page with its stylesheet and no CSP violation', async () => {
+      const c = await context();
+      const page = await c.newPage();
+      const violations: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+      });
+      const r = await page.goto(`${base}/mobileintercept?transactionId=00000000-0000-0000-0000-000000000000&responsecode=OK`);
+      assert.equal(r?.status(), 404);
+      assert.equal(await text(page, 'intercept-message'), 'This link is not valid.');
+      // vipps.css applied: the page background and the card.
+      assert.equal(await page.evaluate('getComputedStyle(document.body).backgroundColor'), 'rgb(246, 244, 242)');
+      assert.equal(await page.evaluate(`getComputedStyle(document.querySelector('main.card')).backgroundColor`), 'rgb(255, 255, 255)');
+      await screenshot(page, 'mobileintercept');
+      assert.deepEqual(violations, []);
+    });
 
     it('cancel in the app ends the payment as a user cancel', async () => {
       const s = await start({ customerMobileNumber: DEMO.user });
