@@ -10,6 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DESKTOP, launchBrowser, newContext, PHONE, screenshot, withFailureShots } from './helpers/browser.js';
 import { call, DEMO, initBody, PspApi, startTestPlatform, type TestPlatform, uid } from './helpers/platform.js';
 import { failWith, initiateForSite, ok, PspSite, type StartedPayment, threeDs } from './helpers/psp-site.js';
+import { PspStub } from './helpers/psp-stub.js';
 
 type Started = StartedPayment;
 
@@ -152,8 +153,14 @@ describe('the simulated app', () => {
 
     it('lets the 3-D Secure return page be framed by the app only', async () => {
       const r = await call(`${p.url}/mobileintercept?transactionId=00000000-0000-0000-0000-000000000000&responsecode=OK`);
-      assert.match(r.headers.get('content-security-policy') ?? '', /frame-ancestors 'self'/);
+      const csp = r.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /frame-ancestors 'self'/);
       assert.equal(r.headers.get('x-frame-options'), 'SAMEORIGIN');
+      // No inline style: the page uses the shared stylesheet only.
+      assert.doesNotMatch(csp, /unsafe-inline/);
+      assert.match(csp, /style-src 'self'(;|$)/);
+      assert.match(r.text, /<link rel="stylesheet" href="\/assets\/vipps\.css">/);
+      assert.doesNotMatch(r.text, /style=|<style/);
     });
   });
 
@@ -194,6 +201,23 @@ describe('the simulated app', () => {
       await login(page, phone);
       await page.waitForURL(/\/app\/payments\//);
     };
+
+    it('renders the 3-D Secure return page with its stylesheet and no CSP violation', async () => {
+      const c = await context();
+      const page = await c.newPage();
+      const violations: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+      });
+      const r = await page.goto(`${base}/mobileintercept?transactionId=00000000-0000-0000-0000-000000000000&responsecode=OK`);
+      assert.equal(r?.status(), 404);
+      assert.equal(await text(page, 'intercept-message'), 'This link is not valid.');
+      // vipps.css applied: the page background and the card.
+      assert.equal(await page.evaluate('getComputedStyle(document.body).backgroundColor'), 'rgb(246, 244, 242)');
+      assert.equal(await page.evaluate(`getComputedStyle(document.querySelector('main.card')).backgroundColor`), 'rgb(255, 255, 255)');
+      await screenshot(page, 'mobileintercept');
+      assert.deepEqual(violations, []);
+    });
 
     it('cancel in the app ends the payment as a user cancel', async () => {
       const s = await start({ customerMobileNumber: DEMO.user });
@@ -351,58 +375,186 @@ describe('the simulated app', () => {
       });
     });
 
-    it('lists the history with the status the PSP reports (reserved, captured, partially captured, cancelled, refunded)', async () => {
-      const user = '97531864';
-      const added = await call(`${p.url}/_emulator/users`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          phoneNumber: user,
-          name: 'Hanne Historikk',
-          birthDate: '1988-08-08',
-          cards: [{ id: 'hanne-visa', brand: 'VISA', type: 'DEBIT', bin: '492556', last4: '7777', expiryMonth: '10', expiryYear: '2032' }],
-        }),
-      });
-      assert.equal(added.status, 201, added.text);
-      // The ledger as the status-update batch job leaves it (captured / refunded / cancelled).
-      const ledgers: [string, { captured_ore?: number; refunded_ore?: number; cancelled?: number }][] = [
-        ['Reserved', {}],
-        ['Captured', { captured_ore: 10000 }],
-        ['Partially captured', { captured_ore: 4000 }],
-        ['Cancelled', { cancelled: 1 }],
-        ['Refunded', { captured_ore: 10000, refunded_ore: 10000 }],
-      ];
-      const ids: string[] = [];
-      for (const [, ledger] of ledgers) {
-        const s = await start({ customerMobileNumber: user, amount: 10000 });
-        const payment = await paymentOf(s.id);
-        await p.running.platform.engine.approve(payment.id);
-        if (Object.keys(ledger).length > 0) {
-          await p.running.platform.store.db.updateTable('payments').set(ledger).where('id', '=', payment.id).execute();
-        }
-        ids.push(payment.id);
-      }
-      const failed = await start({ customerMobileNumber: user });
-      site.script(failed.id, failWith(failed.id, 89, 'Insufficient funds'));
-      await p.running.platform.engine.approve((await paymentOf(failed.id)).id);
+    it('shows in the history the money the PSP moved with updatestatus: paid, released, refunded, with each movement', async () => {
+      // The real path: init over HTTP, reserve through the control API (makePayment answered OK
+      // by a PSP stub), then capture / cancel / refund with POST updatestatus over HTTP. The test
+      // profile's schedule is `immediate`: each batch is applied right after the answer.
+      const stub = await PspStub.start();
+      try {
+        const user = '97531864';
+        const added = await call(`${p.url}/_emulator/users`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            phoneNumber: user,
+            name: 'Hanne Historikk',
+            birthDate: '1988-08-08',
+            cards: [
+              { id: 'hanne-visa', brand: 'VISA', type: 'DEBIT', bin: '492556', last4: '7777', expiryMonth: '10', expiryYear: '2032' },
+            ],
+          }),
+        });
+        assert.equal(added.status, 201, added.text);
+        let psp = await PspApi.connect(p.url);
+        const reserve = async (amount: number, paymentText: string, answer: 'OK' | 'FAIL' = 'OK') => {
+          const body = initBody({ amount, paymentText, makePaymentUrl: stub.url, customerMobileNumber: user });
+          const id = String(body.pspTransactionId);
+          assert.equal((await psp.init(body)).status, 200);
+          if (answer === 'FAIL') stub.script(id, failWith(id, 89, 'Insufficient funds'));
+          const approved = await call<{ state: string }>(`${p.url}/_emulator/payments/${id}/approve`, {
+            method: 'POST',
+            headers: { 'Psp-Id': DEMO.pspId, 'Content-Type': 'application/json' },
+            body: '{}',
+          });
+          assert.equal(approved.json.state, answer === 'OK' ? 'RESERVED' : 'FAILED', approved.text);
+          return { id, paymentId: (await paymentOf(id)).id };
+        };
+        /** POST updatestatus, then wait until the immediate batch job applied the batch, every item. */
+        const updateStatus = async (transactions: Record<string, unknown>[]) => {
+          const r = await psp.post('/psp/v3/psppayments/updatestatus', { transactions });
+          assert.equal(r.status, 200, r.text);
+          assert.deepEqual(r.json, { responseInfo: { responseCode: '9000', responseMessage: 'SUCCESS' } });
+          const deadline = Date.now() + 5000;
+          for (;;) {
+            const batches = await call<{ batches: { state: string; counts: { applied: number; rejected: number } }[] }>(
+              `${p.url}/_emulator/status-batches?limit=1`,
+            );
+            const [batch] = batches.json.batches;
+            if (batch?.state === 'APPLIED') {
+              assert.deepEqual([batch.counts.applied, batch.counts.rejected], [transactions.length, 0], batches.text);
+              return;
+            }
+            assert.ok(Date.now() < deadline, `batch not applied: ${batches.text}`);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        };
+        /** A day passes on the platform's clock (so the movements have different dates); a new token. */
+        const nextDay = async () => {
+          const r = await call(`${p.url}/_emulator/clock/advance`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ seconds: 86_400 }),
+          });
+          assert.equal(r.status, 200, r.text);
+          psp = await PspApi.connect(p.url);
+        };
 
-      const c = await context();
-      await withFailureShots('history', openPages, async () => {
-        const page = await c.newPage();
-        await page.goto(`${base}/app`);
-        await login(page, user);
-        await page.getByTestId('history').waitFor();
-        for (const [i, [label]] of ledgers.entries()) {
-          const row = page.locator(`[data-testid="history"] [data-payment-id="${ids[i]}"]`);
-          assert.equal((await row.getByTestId('history-status').textContent())?.trim(), label);
-        }
-        const failedRow = page.locator(`[data-testid="history"] [data-payment-id="${(await paymentOf(failed.id)).id}"]`);
-        assert.equal((await failedRow.getByTestId('history-status').textContent())?.trim(), 'Failed');
-        await screenshot(page, 'app-history');
-        await failedRow.click();
-        await page.getByTestId('result-title').filter({ hasText: 'Payment failed' }).waitFor();
-        assert.equal(await text(page, 'result-message'), 'There is not enough money in the account. Try another card.');
-      });
+        const reserved = await reserve(10000, 'Reserved only');
+        const paid = await reserve(10000, 'Paid in full');
+        const partly = await reserve(10000, 'Partly shipped');
+        const cancelled = await reserve(10000, 'Cancelled order');
+        const refunded = await reserve(10000, 'Returned in full');
+        // The audit's example: reserved 200 kr, captured 100, cancelled (releases 100), refunded 40.
+        const example = await reserve(20000, 'Two pairs of socks');
+        const failed = await reserve(5000, 'Declined card', 'FAIL');
+
+        const capture = (id: string, amount: number) => ({ pspTransactionId: id, status: 'CAPTURED', amount });
+        await updateStatus([capture(paid.id, 10000), capture(partly.id, 4000), capture(refunded.id, 10000), capture(example.id, 10000)]);
+        await nextDay();
+        await updateStatus([
+          { pspTransactionId: cancelled.id, status: 'CANCELLED', amount: 10000 },
+          { pspTransactionId: example.id, status: 'CANCELLED', amount: 20000 },
+        ]);
+        await nextDay();
+        await updateStatus([
+          { pspTransactionId: refunded.id, status: 'REFUNDED', amount: 10000 },
+          { pspTransactionId: example.id, status: 'REFUNDED', amount: 4000 },
+        ]);
+        const summary = (await psp.details(example.id)).json.transactionSummary;
+        assert.deepEqual(summary, {
+          capturedAmount: 10000,
+          remainingAmountToCapture: 0,
+          refundedAmount: 4000,
+          remainingAmountToRefund: 6000,
+        });
+
+        // Each row: the status, the headline amount (with what it is, for screen readers), and the
+        // refunded / released / still reserved totals.
+        const expected: [typeof reserved, string, string, string[]][] = [
+          [reserved, 'Reserved', 'Reserved: 100,00 kr', []],
+          [paid, 'Paid', 'Paid: 100,00 kr', []],
+          [partly, 'Partially paid', 'Paid: 40,00 kr', ['Still reserved 60,00 kr']],
+          [cancelled, 'Cancelled', 'Released: 100,00 kr', []],
+          [refunded, 'Refunded', 'Paid: 100,00 kr', ['Refunded 100,00 kr']],
+          [example, 'Partially refunded', 'Paid: 100,00 kr', ['Refunded 40,00 kr', 'Released 100,00 kr']],
+          [failed, 'Failed', 'Not paid: 50,00 kr', []],
+        ];
+        const c = await context();
+        await withFailureShots('history', openPages, async () => {
+          const page = await c.newPage();
+          await page.goto(`${base}/app`);
+          await login(page, user);
+          await page.getByTestId('history').waitFor();
+          for (const [payment, label, amount, lines] of expected) {
+            const row = page.locator(`[data-testid="history"] [data-payment-id="${payment.paymentId}"]`);
+            assert.equal((await row.getByTestId('history-status').textContent())?.trim(), label, payment.id);
+            assert.equal((await row.getByTestId('history-amount').textContent())?.trim(), amount, payment.id);
+            assert.deepEqual(
+              (await row.getByTestId('history-line').allTextContents()).map((t) => t.trim()),
+              lines,
+              payment.id,
+            );
+          }
+          // Every row's date is on one line, and every row wraps the same way.
+          const dateHeights = await page
+            .locator('[data-testid="history"] .row-date')
+            .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+          assert.equal(new Set(dateHeights).size, 1, `date heights ${dateHeights.join(', ')}`);
+          await screenshot(page, 'app-history');
+
+          await page.locator(`[data-testid="history"] [data-payment-id="${example.paymentId}"]`).click();
+          await page.getByTestId('result-title').filter({ hasText: 'Partially refunded' }).waitFor();
+          assert.equal(await text(page, 'amount-caption'), 'Paid');
+          assert.equal(await text(page, 'amount'), '100,00 kr');
+          assert.equal(await text(page, 'money-paid'), '100,00 kr');
+          assert.equal(await text(page, 'money-refunded'), '40,00 kr');
+          assert.equal(await text(page, 'money-released'), '100,00 kr');
+          const movements = page.getByTestId('movement');
+          const rows: string[][] = [];
+          for (let i = 0; i < (await movements.count()); i++) {
+            const m = movements.nth(i);
+            rows.push([
+              (await m.getAttribute('data-operation')) ?? '',
+              ((await m.locator('.movement-label').textContent()) ?? '').trim(),
+              ((await m.locator('.movement-amount').textContent()) ?? '').trim(),
+            ]);
+          }
+          assert.deepEqual(rows, [
+            ['RESERVED', 'Reserved', '200,00 kr'],
+            ['CAPTURED', 'Captured', '100,00 kr'],
+            ['CANCELLED', 'Released', '100,00 kr'],
+            ['REFUNDED', 'Refunded', '40,00 kr'],
+          ]);
+          // Each with its date (Oslo time), a day apart as the clock was advanced.
+          const dates = await movements.locator('time').evaluateAll((els) => els.map((e) => [e.getAttribute('datetime'), e.textContent]));
+          const days = dates.map(([at]) => Math.floor(Date.parse(at ?? '') / 86_400_000));
+          assert.deepEqual(
+            days.map((d) => d - (days[0] ?? 0)),
+            [0, 0, 1, 2],
+          );
+          for (const [, shown] of dates) assert.match(shown ?? '', /^\d\d\.\d\d\.\d{4} \d\d:\d\d$/);
+          await screenshot(page, 'app-history-payment');
+
+          const phone = await (await context(PHONE)).newPage();
+          await phone.goto(`${base}/app`);
+          await login(phone, user);
+          await phone.getByTestId('history').waitFor();
+          const phoneDates = await phone
+            .locator('[data-testid="history"] .row-date')
+            .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+          assert.equal(new Set(phoneDates).size, 1, `phone date heights ${phoneDates.join(', ')}`);
+          await screenshot(phone, 'app-history-phone');
+
+          const failedRow = page.locator(`[data-testid="history"] [data-payment-id="${failed.paymentId}"]`);
+          await page.goto(`${base}/app`);
+          await failedRow.click();
+          await page.getByTestId('result-title').filter({ hasText: 'Payment failed' }).waitFor();
+          assert.equal(await text(page, 'result-message'), 'There is not enough money in the account. Try another card.');
+          assert.equal(await page.getByTestId('money').count(), 0, 'a failed payment moved no money');
+        });
+      } finally {
+        await stub.close();
+      }
     });
   });
 });

@@ -324,6 +324,26 @@ describe('PSP Merchant API', () => {
       }
     });
 
+    it('stores address.country in upper case: "se" is SE, "no" is Norway (with its organization number rule)', async () => {
+      const se = { addressLine1: 'Drottninggatan 1', city: 'Stockholm', postCode: '11151', country: 'se' };
+      const msn = await demo.createOk(createBody({ organizationNumber: '556036-0793', address: se }));
+      assert.equal(((await demo.get(msn)).json.address as Json).country, 'SE');
+      for (const country of ['FI', 'dk', 'Gb', 'AX', 'sj']) {
+        assert.equal((await demo.patch(msn, { address: { ...se, country } })).status, 200, country);
+        assert.equal(((await demo.get(msn)).json.address as Json).country, country.toUpperCase());
+      }
+      assertProblem(
+        await demo.patch(msn, { address: { ...se, country: 'xx' } }),
+        400,
+        /^address\.country is invalid: must be an ISO/,
+        ITEM,
+        'patch',
+      );
+      assert.equal(((await demo.get(msn)).json.address as Json).country, 'SJ');
+      const norwegian = await demo.createOk(createBody({ address: { ...se, country: 'no' } }));
+      assert.equal(((await demo.get(norwegian)).json.address as Json).country, 'NO');
+    });
+
     it('coerces scalar types like the platform’s JSON layer (a numeric organizationNumber, "true")', async () => {
       const msn = await demo.createOk(createBody({ organizationNumber: 918130047, termsOfServiceAccepted: 'true' }));
       const r = await demo.get(msn);
@@ -527,6 +547,19 @@ describe('PSP Merchant API', () => {
       ['country of 3 letters', createBody(address({ country: 'NOR' })), /^address\.country is invalid: must be at most 2/],
       ['country of 1 letter', createBody(address({ country: 'N' })), /^address\.country is invalid: must be at least 2/],
       ['country with a dash', createBody(address({ country: 'N-' })), /^address\.country is invalid: must match/],
+      // The spec's ^\w{2}$ lets these through; ISO 3166-1 alpha-2 does not (domain/countries.ts).
+      [
+        'country 1_ (not a letter code)',
+        createBody(address({ country: '1_' })),
+        /^address\.country is invalid: must be an ISO 3166-1 alpha-2/,
+      ],
+      ['country XX (not assigned)', createBody(address({ country: 'XX' })), /^address\.country is invalid: must be an ISO 3166-1 alpha-2/],
+      [
+        'country UK (reserved, GB is the code)',
+        createBody(address({ country: 'UK' })),
+        /^address\.country is invalid: must be an ISO 3166-1/,
+      ],
+      ['country xk (user-assigned)', createBody(address({ country: 'xk' })), /^address\.country is invalid: must be an ISO 3166-1/],
       ['address with an unknown property', createBody(address({ street: 'x' })), /^address\.street is not a property of Address$/],
       [
         'termsOfServiceAccepted not a boolean',

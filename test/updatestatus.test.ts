@@ -88,6 +88,27 @@ function harness(p: TestPlatform, api: () => PspApi) {
     expectAccepted(await send(transactions, extra));
     await settle();
   };
+  /**
+   * The real path to a reservation: init over HTTP, then the user approves (control API) and the
+   * PSP's makePaymentUrl (a local stub) answers OK. Slower than `reserved`; for the main scenario.
+   */
+  const approved = async (stub: PspStub, amount: number, overrides: Item = {}) => {
+    const body = initBody({ amount, makePaymentUrl: stub.url, customerMobileNumber: DEMO.user, ...overrides });
+    const r = await api().init(body);
+    assert.equal(r.status, 200, r.text);
+    const id = String(body.pspTransactionId);
+    const approval = await call<{ state: string }>(`${p.url}/_emulator/payments/${encodeURIComponent(id)}/approve`, {
+      method: 'POST',
+      headers: { 'Psp-Id': api().creds.pspId, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(approval.status, 200, approval.text);
+    assert.equal(approval.json.state, 'RESERVED', approval.text);
+    const makePayments = stub.requestsFor(id);
+    assert.equal(makePayments.length, 1);
+    assert.equal(makePayments[0]?.body.paymentState, 'ACCEPTED');
+    return { id };
+  };
   const reserved = async (amount: number, overrides: Item = {}) => {
     const body = initBody({ amount, ...overrides });
     const r = await api().init(body);
@@ -112,7 +133,7 @@ function harness(p: TestPlatform, api: () => PspApi) {
     assert.equal(r.status, 200, r.text);
     return r.json.batches;
   };
-  return { send, settle, apply, reserved, details, summary, items, lastItem, batches };
+  return { send, settle, apply, approved, reserved, details, summary, items, lastItem, batches };
 }
 
 const cap = (id: string, amount: number | string, more: Item = {}): Item => ({ pspTransactionId: id, status: 'CAPTURED', amount, ...more });
@@ -124,17 +145,23 @@ describe('POST /psp/v3/psppayments/updatestatus', () => {
   let a: PspApi;
   let b: PspApi;
   let h: ReturnType<typeof harness>;
+  let stub: PspStub;
   before(async () => {
+    stub = await PspStub.start();
     // The sweep is slow here, so a batch is applied only by the immediate trigger or settle().
     p = await startTestPlatform({ seed: seedWithOtherPsp(), env: { SWEEP_INTERVAL_MS: '60000' } });
     a = await PspApi.connect(p.url);
     b = await PspApi.connect(p.url, OTHER_PSP);
     h = harness(p, () => a);
   });
-  after(() => p.close());
+  after(async () => {
+    await p.close();
+    await stub.close();
+  });
 
-  it('reserve 20000 → capture 10000 → cancel → refund 4000 gives 10000/0/4000/6000 and four history entries', async () => {
-    const { id } = await h.reserved(20000, { paymentText: 'Two pairs of socks' });
+  it('reserve 20000 → capture 10000 → cancel → refund 4000 gives 10000/0/4000/6000 and four history entries, over HTTP end to end', async () => {
+    // init, approval (makePayment answered OK by the stub), updatestatus and details: all HTTP.
+    const { id } = await h.approved(stub, 20000, { paymentText: 'Two pairs of socks' });
     await h.apply([cap(id, 10000, { paymentText: 'First pair shipped' })]);
     assert.deepEqual(await h.summary(id), [10000, 10000, 0, 10000]);
     await h.apply([cancel(id, 20000, { paymentText: 'Second pair out of stock' })]);

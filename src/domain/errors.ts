@@ -184,6 +184,12 @@ export const ERRORS = {
     'decision: `never` keeps batches stored and unapplied, like the real test environment (§2.8)',
   ),
   STATUS_BATCH_NOT_FOUND: psp(404, 'StatusBatchNotFound', 'Status batch not found', 'decision (control API)'),
+  STATUS_BATCH_NOT_FAILED: psp(
+    409,
+    'StatusBatchNotFailed',
+    'Only a FAILED status batch can be retried',
+    'decision (control API): a retry puts a FAILED batch back in the queue, nothing else',
+  ),
   // --- PSP Merchant API (§3, docs/merchant-api.md): RFC 7807 problems; errorCode names the `type` ---
   MERCHANT_NOT_FOUND: psp(
     404,

@@ -5,6 +5,7 @@
  * create/update bodies that a JSON schema cannot say (unknown properties, "at least one property",
  * organisation number per country, the logo image). See docs/merchant-api.md.
  */
+import { isIso3166Alpha2 } from './countries.js';
 import { ApiError } from './errors.js';
 import type { MerchantAddress } from './parties.js';
 
@@ -15,6 +16,7 @@ import type { MerchantAddress } from './parties.js';
 export const MSN_PATTERN = /^\d{5,10}$/;
 export const MCC_CODE_PATTERN = /^\d{4}$/;
 export const POST_CODE_PATTERN = /^[A-Za-z0-9 ]+$/;
+/** The spec's pattern, kept in the JSON schema; the ISO 3166 check is `parseCountry`. */
 export const COUNTRY_PATTERN = /^\w{2}$/;
 export const NORWEGIAN_ORGANIZATION_NUMBER_PATTERN = /^\d{9}$/;
 
@@ -219,6 +221,20 @@ function rejectUnknown(body: object, allowed: readonly string[], schema: string,
   }
 }
 
+/**
+ * `address.country`: an ISO 3166-1 alpha-2 code (psp-facts.md §3), the officially assigned ones
+ * only (domain/countries.ts). **Decision:** lower case is accepted and stored upper case ("se" →
+ * "SE"), as ISO writes the codes; the spec's `^\w{2}$` has no case, and a PSP that sends "no"
+ * means Norway. Anything else (`1_`, `XX`, `UK`) is refused. docs/merchant-api.md.
+ */
+export function parseCountry(country: string): string {
+  const code = country.toUpperCase();
+  if (!/^[A-Z]{2}$/.test(code) || !isIso3166Alpha2(code)) {
+    throw new ApiError('MERCHANT_FIELD_INVALID', { field: 'address.country' }, 'must be an ISO 3166-1 alpha-2 country code, such as NO');
+  }
+  return code;
+}
+
 function parseAddress(address: AddressBody): MerchantAddress {
   rejectUnknown(address, ADDRESS_PROPERTIES, 'Address', 'address.');
   return {
@@ -226,7 +242,7 @@ function parseAddress(address: AddressBody): MerchantAddress {
     addressLine2: address.addressLine2 ?? null,
     city: address.city,
     postCode: address.postCode,
-    country: address.country,
+    country: parseCountry(address.country),
   };
 }
 

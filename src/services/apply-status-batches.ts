@@ -4,7 +4,8 @@
  * against the payment's ledger as the items before it left it (domain/payment-money.ts), and the
  * invariants are asserted after it; the ledgers are written with conditional writes
  * (store/payment-ledger.ts) that must all succeed; rejected items are kept with
- * their reason. When it runs is the schedule's business (jobs/status-batch-job.ts).
+ * their reason. A batch whose application throws is marked FAILED and the run goes on with the
+ * next one. When it runs is the schedule's business (jobs/status-batch-job.ts).
  */
 import assert from 'node:assert/strict';
 import { iso } from '../clock.js';
@@ -26,6 +27,20 @@ export interface AppliedBatch {
   readonly rejected: number;
 }
 
+export interface FailedBatch {
+  readonly batchId: number;
+  readonly error: string;
+}
+
+/** What one run did: the batches it applied and those it marked FAILED, in the order received. */
+export interface BatchRun {
+  readonly applied: readonly AppliedBatch[];
+  readonly failed: readonly FailedBatch[];
+}
+
+/** The recorded error text is cut here (an assertion can print large objects). */
+const ERROR_TEXT_MAX = 2000;
+
 /** Batches claimed per round of the pending scan. */
 const PENDING_PAGE = 100;
 
@@ -36,7 +51,7 @@ const runs = new WeakMap<object, Promise<unknown>>();
  * Applies every pending batch (received before `receivedBefore`, when given) and answers what it
  * applied. Runs one at a time per platform: a call during a run waits for it, then runs.
  */
-export async function applyPendingBatches(deps: StatusBatchDeps, options: { receivedBefore?: string } = {}): Promise<AppliedBatch[]> {
+export async function applyPendingBatches(deps: StatusBatchDeps, options: { receivedBefore?: string } = {}): Promise<BatchRun> {
   const previous = runs.get(deps.store) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => applyAll(deps, options.receivedBefore ?? null));
   runs.set(deps.store, run);
@@ -47,13 +62,25 @@ export async function applyPendingBatches(deps: StatusBatchDeps, options: { rece
   }
 }
 
-async function applyAll(deps: StatusBatchDeps, receivedBefore: string | null): Promise<AppliedBatch[]> {
+async function applyAll(deps: StatusBatchDeps, receivedBefore: string | null): Promise<BatchRun> {
   const batches = statusBatchRepository(deps.store.db);
   const done: AppliedBatch[] = [];
+  const failed: FailedBatch[] = [];
   for (;;) {
     const ids = await batches.pendingIds(PENDING_PAGE, receivedBefore);
     for (const id of ids) {
-      const result = await applyBatch(deps, id);
+      let result: AppliedBatch | null;
+      try {
+        result = await applyBatch(deps, id);
+      } catch (error) {
+        // A broken invariant or a failed guard is our bug, not the PSP's, and retrying it would
+        // fail again: its transaction rolled back (nothing of it was applied), it is marked
+        // FAILED with the error for the control API, and the batches after it are applied.
+        const text = errorText(error);
+        deps.log.error({ err: error, batchId: id }, 'status batch failed; marked FAILED, going on with the next batches');
+        if (await batches.markFailed(id, iso(deps.clock.now()), text)) failed.push({ batchId: id, error: text });
+        continue;
+      }
       if (result) done.push(result);
     }
     if (ids.length < PENDING_PAGE) break;
@@ -65,7 +92,12 @@ async function applyAll(deps: StatusBatchDeps, receivedBefore: string | null): P
       'status batches applied',
     );
   }
-  return done;
+  return { applied: done, failed };
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > ERROR_TEXT_MAX ? `${text.slice(0, ERROR_TEXT_MAX)}…` : text;
 }
 
 /**
@@ -73,7 +105,7 @@ async function applyAll(deps: StatusBatchDeps, receivedBefore: string | null): P
  * are decided in order on the ledgers in memory; then the changed ledgers are written with one
  * conditional write per payment (in chunks), and the log entries and outcomes in multi-row inserts.
  * A guard that fails (only possible with a second writer) or a broken invariant throws: the
- * transaction rolls back, the batch stays pending, and the next run decides again.
+ * transaction rolls back and the caller marks the batch FAILED.
  */
 async function applyBatch(deps: StatusBatchDeps, batchId: number): Promise<AppliedBatch | null> {
   const batches = statusBatchRepository(deps.store.db);
@@ -127,7 +159,7 @@ async function applyBatch(deps: StatusBatchDeps, batchId: number): Promise<Appli
       if (after) changes.push({ paymentId: payment.paymentId, before: payment.ledger, after });
     }
     const failed = await ledgers.write(trx, changes, now);
-    // The guard failed: a bug of ours, or another writer. Roll back; the next run decides again.
+    // The guard failed: a bug of ours, or another writer. Roll back; the batch is marked FAILED.
     assert.deepEqual(failed, [], 'the conditional ledger write failed for these payments');
     await ledgers.appendLog(trx, log, new Map([...loaded.values()].map((p) => [p.paymentId, p.lastLogSeq])));
     await batches.recordOutcomes(trx, batchId, now, outcomes);

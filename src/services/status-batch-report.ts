@@ -25,8 +25,14 @@ export interface StatusBatchView {
   readonly merchantSerialNumber: string | null;
   readonly receivedAt: string;
   readonly appliedAt: string | null;
-  /** PENDING (waits for the job), APPLIED, or DUPLICATE (a resend; never applied). */
+  /**
+   * PENDING (waits for the job), APPLIED, DUPLICATE (a resend; never applied), or FAILED (applying
+   * it threw: our bug; nothing of it was applied, see `error`).
+   */
   readonly state: StatusBatch['state'];
+  /** When the job gave up on a FAILED batch, and the error it recorded; null otherwise. */
+  readonly failedAt: string | null;
+  readonly error: string | null;
   readonly duplicateOf: number | null;
   readonly idempotencyKey: string | null;
   readonly counts: { items: number; applied: number; unchanged: number; rejected: number; pending: number };
@@ -51,6 +57,8 @@ export async function statusBatchView(
     receivedAt: batch.receivedAt,
     appliedAt: batch.appliedAt,
     state: batch.state,
+    failedAt: batch.failedAt,
+    error: batch.error,
     duplicateOf: batch.duplicateOf,
     idempotencyKey: batch.idempotencyKey,
     counts: {
@@ -105,8 +113,8 @@ export interface PaymentStatusItemView {
   readonly currency: string;
   readonly paymentText: string | null;
   readonly operationStatus: string;
-  /** PENDING until the job applies its batch; then APPLIED, UNCHANGED or REJECTED. */
-  readonly outcome: 'PENDING' | 'APPLIED' | 'UNCHANGED' | 'REJECTED';
+  /** PENDING until the job applies its batch; then APPLIED, UNCHANGED or REJECTED; FAILED when the batch failed. */
+  readonly outcome: 'PENDING' | 'APPLIED' | 'UNCHANGED' | 'REJECTED' | 'FAILED';
   /** The amount written to the payment's log (a cancel logs the amount it released). */
   readonly loggedAmount: number | null;
   readonly reasonCode: RejectionCode | null;
@@ -136,7 +144,7 @@ export async function statusItemsOfPayment(
     currency: i.currency,
     paymentText: i.paymentText,
     operationStatus: i.operationStatus,
-    outcome: i.outcome ?? 'PENDING',
+    outcome: i.outcome ?? (i.batchState === 'FAILED' ? 'FAILED' : 'PENDING'),
     loggedAmount: i.loggedAmount,
     reasonCode: i.reasonCode,
     reason: i.reasonCode ? reasonOf(i.reasonCode) : null,

@@ -25,6 +25,9 @@ export interface StatusBatchesTable {
   applied_count: number;
   unchanged_count: number;
   rejected_count: number;
+  /** Migration 006: when the job gave up on a batch whose application threw, and why. */
+  failed_at: string | null;
+  error: string | null;
 }
 
 export interface StatusItemsTable {
@@ -68,7 +71,8 @@ type AnyDb = Kysely<Database> | Transaction<Database>;
 type Db = Kysely<Database & StatusBatchTables>;
 const withStatusTables = (db: AnyDb): Db => db.withTables<StatusBatchTables>();
 
-export type BatchState = 'PENDING' | 'APPLIED' | 'DUPLICATE';
+/** FAILED: applying it threw (our bug); nothing of it was applied, later batches went on. */
+export type BatchState = 'PENDING' | 'APPLIED' | 'DUPLICATE' | 'FAILED';
 export type ItemOutcome = 'APPLIED' | 'UNCHANGED' | 'REJECTED';
 
 export interface StatusItemRecord {
@@ -97,6 +101,8 @@ export interface StatusBatch {
   readonly appliedCount: number;
   readonly unchangedCount: number;
   readonly rejectedCount: number;
+  readonly failedAt: string | null;
+  readonly error: string | null;
 }
 
 export interface ItemOutcomeRecord {
@@ -122,6 +128,8 @@ export interface PaymentStatusItem extends StatusItemRecord {
   readonly batchId: number;
   readonly seq: number;
   readonly receivedAt: string;
+  /** The state of the item's batch (a FAILED batch's items have no outcome). */
+  readonly batchState: BatchState;
   /** null while the batch waits for the job (or when the batch is never applied). */
   readonly outcome: ItemOutcome | null;
   readonly reasonCode: RejectionCode | null;
@@ -143,6 +151,8 @@ const toBatch = (r: StatusBatchesTable): StatusBatch => ({
   appliedCount: r.applied_count,
   unchangedCount: r.unchanged_count,
   rejectedCount: r.rejected_count,
+  failedAt: r.failed_at,
+  error: r.error,
 });
 
 export class StatusBatchRepository {
@@ -161,7 +171,8 @@ export class StatusBatchRepository {
       .where('psp_id', '=', pspId)
       .where('body_sha256', '=', bodySha256)
       .where('received_at', '>', sinceIso)
-      .where('state', '!=', 'DUPLICATE')
+      // A FAILED batch moved no money: the same body sent again is applied, not a duplicate of it.
+      .where('state', 'not in', ['DUPLICATE', 'FAILED'])
       .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
@@ -203,6 +214,8 @@ export class StatusBatchRepository {
         applied_count: 0,
         unchanged_count: 0,
         rejected_count: 0,
+        failed_at: null,
+        error: null,
       })
       .execute();
     if (batch.duplicateOf !== null) return id;
@@ -259,6 +272,31 @@ export class StatusBatchRepository {
       .returning('psp_id')
       .executeTakeFirst();
     return row ? { pspId: row.psp_id } : null;
+  }
+
+  /**
+   * Marks a pending batch FAILED with the error (conditional write; the failed application rolled
+   * back its claim). False when it is not pending any more.
+   */
+  async markFailed(batchId: number, nowIso: string, error: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('status_batches')
+      .set({ state: 'FAILED', failed_at: nowIso, error })
+      .where('id', '=', batchId)
+      .where('state', '=', 'PENDING')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Puts a FAILED batch back in the queue (conditional write); false when it was not FAILED. */
+  async requeueFailed(batchId: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('status_batches')
+      .set({ state: 'PENDING', failed_at: null, error: null })
+      .where('id', '=', batchId)
+      .where('state', '=', 'FAILED')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async items(trx: AnyDb, batchId: number): Promise<StoredStatusItem[]> {
@@ -362,6 +400,7 @@ export class StatusBatchRepository {
         'i.batch_id',
         'i.seq',
         'b.received_at',
+        'b.state as batch_state',
         'i.psp_transaction_id',
         'i.status',
         'i.amount_ore',
@@ -383,6 +422,7 @@ export class StatusBatchRepository {
       batchId: r.batch_id,
       seq: r.seq,
       receivedAt: r.received_at,
+      batchState: r.batch_state as BatchState,
       pspTransactionId: r.psp_transaction_id,
       status: r.status as LogOperation,
       amount: r.amount_ore as Ore,

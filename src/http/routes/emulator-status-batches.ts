@@ -5,6 +5,8 @@
  *   GET  /_emulator/status-batches/{id}   one batch, its rejected items paged
  *                                         (`rejectedLimit`, `rejectedOffset`)
  *   POST /_emulator/status-batches/run    applies every pending batch now and answers with them
+ *                                         (`applied`, and `failed`: those whose application threw)
+ *   POST /_emulator/status-batches/{id}/retry  puts a FAILED batch back in the queue (PENDING)
  */
 import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
@@ -68,13 +70,36 @@ export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform
 
   app.post('/_emulator/status-batches/run', async () => {
     if (platform.config.statusBatchSchedule === 'never') throw new ApiError('STATUS_BATCHES_NEVER_APPLIED');
-    const applied = await applyPendingBatches(platform);
+    const run = await applyPendingBatches(platform);
     const repository = statusBatchRepository(platform.store.db);
-    const batches = [];
-    for (const a of applied) {
-      const batch = await repository.find(a.batchId);
-      if (batch) batches.push(await statusBatchView(platform, batch, { limit: 100, offset: 0 }));
-    }
-    return { schedule: platform.config.statusBatchSchedule, applied: batches };
+    const views = async (ids: readonly number[]) => {
+      const out = [];
+      for (const id of ids) {
+        const batch = await repository.find(id);
+        if (batch) out.push(await statusBatchView(platform, batch, { limit: 100, offset: 0 }));
+      }
+      return out;
+    };
+    return {
+      schedule: platform.config.statusBatchSchedule,
+      applied: await views(run.applied.map((a) => a.batchId)),
+      failed: await views(run.failed.map((f) => f.batchId)),
+    };
   });
+
+  // After the cause of a failure is fixed (our bug, or a database that was full), the batch can
+  // be applied again: it goes back in the queue, and the schedule (or /run) applies it.
+  app.post<{ Params: { id: number } }>(
+    '/_emulator/status-batches/:id/retry',
+    { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } },
+    async (request) => {
+      const repository = statusBatchRepository(platform.store.db);
+      if (!(await repository.find(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FOUND');
+      if (!(await repository.requeueFailed(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FAILED');
+      await platform.scheduler.runDue();
+      const batch = await repository.find(request.params.id);
+      if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');
+      return statusBatchView(platform, batch, { limit: 100, offset: 0 });
+    },
+  );
 }

@@ -2,10 +2,26 @@
  * The 3-D Secure return URLs (`operations` of makePayment, psp-facts.md §2.6): the PSP's 3-D
  * Secure page redirects the app's web view here; the real app intercepts the navigation. The
  * engine completes the step; the page tells a browser user what happened.
+ *
+ * A GET that changes state, on purpose: it is the URL the PSP's page *redirects* the browser to
+ * (`https://…/mobileintercept?transactionId=…&responsecode=OK`, as on the real platform), and a
+ * redirect is a GET. What protects it: `transactionId` is the id of the makePayment attempt, a
+ * random UUID the platform gave only to the PSP (in `operations`); only the latest attempt of a
+ * payment waiting for 3-D Secure acts, so a repeat, an old link or a prefetch changes nothing.
+ * docs/landing-page-and-app.md "3-D Secure return URL".
  */
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import type { Platform } from '../../platform.js';
+import { html } from '../../wallet/pages/html.js';
+import { brand, documentPage } from '../../wallet/pages/layout.js';
+
+/**
+ * No inline style or script: the page uses the shared stylesheet (`style-src 'self'`). Framed
+ * only by the app (same origin), whose web view notices this navigation.
+ */
+export const MOBILE_INTERCEPT_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 export async function mobileInterceptRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
   app.get<{ Querystring: { transactionId?: string; responsecode?: string } }>('/mobileintercept', async (request, reply) => {
@@ -26,20 +42,20 @@ export async function mobileInterceptRoutes(app: FastifyInstance, { platform }: 
         if (!(error instanceof ApiError)) throw error;
       }
     }
-    // Shown inside the simulated app's web view (same origin), which notices this navigation;
-    // nobody else may frame it.
+    const page = documentPage({
+      kind: 'landing',
+      title: 'Vipps',
+      body: html`<header class="topbar">${brand('Vipps MT')}</header>
+<main class="card"><p data-testid="intercept-message">${message}</p></main>`,
+    });
     return reply
       .code(status)
       .header('cache-control', 'no-store')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'")
+      .header('content-security-policy', MOBILE_INTERCEPT_CSP)
       .header('x-frame-options', 'SAMEORIGIN')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
       .type('text/html; charset=utf-8')
-      .send(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vipps</title></head><body><main><p data-testid="intercept-message">${escapeHtml(message)}</p></main></body></html>`,
-      );
+      .send(page.value);
   });
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -288,6 +288,9 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
         // §2.13: back to the shop after the payment, best effort; never for skipLandingPage.
         shopUrl: isFinal(payment.state) && !payment.skipLandingPage ? safeNavigationUrl(payment.pspRedirectUrl) : null,
         frameUrl: payment.state === 'AWAITING_3DS' ? safeFrameUrl(payment.url3dSecure) : null,
+        // Only a reserved payment has money movements to show.
+        log: payment.state === 'RESERVED' ? await platform.repos.payments.log(payment.id) : [],
+        timeZone: TIME_ZONE,
       }),
       csp,
     );

@@ -6,11 +6,12 @@
  */
 import { formatKroner } from '../../domain/money.js';
 import { type Card, cardExpired, cardUsable, type Merchant } from '../../domain/parties.js';
-import type { Payment } from '../../domain/payment.js';
+import type { Payment, PaymentLogEntry } from '../../domain/payment.js';
 import { isFinal } from '../../domain/payment-lifecycle.js';
 import { html, type SafeHtml } from './html.js';
 import { brand, documentPage } from './layout.js';
-import { appResultTitle, formatCountdown, historyStatus } from './messages.js';
+import { appResultTitle, formatCountdown } from './messages.js';
+import { type MoneyView, moneyView, movements } from './money-view.js';
 
 export const APP_PATH = '/app';
 export const TEST_PIN = '1236';
@@ -74,14 +75,31 @@ ${
   );
 }
 
+/**
+ * One payment in the request list or the history: the sales unit, the payment text and the date
+ * on the left; on the right the money as the user sees it (money-view.ts): the amount paid (or
+ * reserved, or asked for), the refunded / released / still reserved totals, and the status.
+ */
 function paymentRow(p: Payment, merchant: MerchantInfo | undefined, timeZone: string): SafeHtml {
-  const status = historyStatus(p);
+  const money = moneyView(p);
   return html`<li><a href="${APP_PATH}/payments/${p.id}" class="row" data-testid="payment-row" data-payment-id="${p.id}">
   <span class="row-main"><span class="row-title">${merchant?.name ?? p.merchantSerialNumber}</span>
-  <span class="row-sub">${p.paymentText ?? p.merchantOrderId} · ${formatDateTime(p.createdAt, timeZone)}</span></span>
-  <span class="row-side"><span class="row-amount">${formatKroner(p.amount)} kr</span>
-  <span class="status ${status.tone}" data-testid="history-status">${status.label}</span></span>
+  <span class="row-sub">${p.paymentText ?? p.merchantOrderId}</span>
+  ${dateTime(p.createdAt, timeZone, 'row-date')}</span>
+  <span class="row-side">${amountText(money, 'row-amount', 'history-amount')}
+  ${money.lines.map((l) => html`<span class="row-line ${l.kind}" data-testid="history-line">${l.label} ${formatKroner(l.amount)} kr</span>`)}
+  <span class="status ${money.status.tone}" data-testid="history-status">${money.status.label}</span></span>
 </a></li>`;
+}
+
+/** The headline amount, with what it is in words for screen readers ("Paid: 100,00 kr"). */
+function amountText(money: MoneyView, className: string, testId: string): SafeHtml {
+  return html`<span class="${className} ${money.headline.kind}" data-testid="${testId}"><span class="sr-only">${money.headline.caption}: </span>${formatKroner(money.headline.amount)} kr</span>`;
+}
+
+/** A date and time in Oslo time, never broken over two lines. */
+function dateTime(isoText: string, timeZone: string, className: string): SafeHtml {
+  return html`<time class="${className}" datetime="${isoText}">${formatDateTime(isoText, timeZone)}</time>`;
 }
 
 export interface RequestsView {
@@ -157,15 +175,21 @@ export interface PaymentView {
   readonly shopUrl: string | null;
   /** url3dSecure when it may be framed. */
   readonly frameUrl: string | null;
+  /** The payment's PSP-visible log (reserved, captured, cancelled, refunded), for its movements. */
+  readonly log: readonly PaymentLogEntry[];
+  readonly timeZone: string;
 }
 
 function details(v: PaymentView): SafeHtml {
   const p = v.payment;
+  // A reserved payment shows its money as it is now (paid, or still reserved), with what it is.
+  const money = p.state === 'RESERVED' ? moneyView(p) : null;
   return html`<section class="payment-head" aria-label="Payment details">
   <h1 class="merchant-name" data-testid="merchant-name">${v.merchant.name}</h1>
   <p class="msn" data-testid="msn">#${v.merchant.merchantSerialNumber}</p>
   <p class="company-name" data-testid="company-name">${v.merchant.companyName}</p>
-  <p class="amount big" data-testid="amount">${formatKroner(p.amount)} kr</p>
+  ${money ? html`<p class="amount-caption" data-testid="amount-caption">${money.headline.caption}</p>` : ''}
+  <p class="amount big" data-testid="amount">${formatKroner(money ? money.headline.amount : p.amount)} kr</p>
 </section>
 <dl class="facts">
   ${p.paymentText ? html`<dt>Payment text</dt><dd data-testid="payment-text">${p.paymentText}</dd>` : ''}
@@ -217,16 +241,39 @@ function spinner(visible: boolean): SafeHtml {
 function result(v: PaymentView): SafeHtml {
   const p = v.payment;
   const good = p.state === 'RESERVED';
-  const title = appResultTitle(p.state);
+  const money = good ? moneyView(p) : null;
+  // Once the PSP moved money (captured, cancelled, refunded) its status is the news, not the approval.
+  const title = money?.moved ? money.status.label : appResultTitle(p.state);
   // "Payment approved." under "Payment approved" says nothing new.
-  const message = p.userMessage && p.userMessage.replace(/\.$/, '') !== title ? p.userMessage : null;
+  const message = !money?.moved && p.userMessage && p.userMessage.replace(/\.$/, '') !== title ? p.userMessage : null;
   return html`<section class="result ${good ? 'ok' : 'bad'}" data-testid="result">
   <p class="result-icon" aria-hidden="true">${good ? '✓' : '!'}</p>
   <h2 data-testid="result-title">${title}</h2>
   ${message ? html`<p data-testid="result-message">${message}</p>` : ''}
 </section>
+${money ? moneySection(money, v) : ''}
 ${v.shopUrl ? html`<p><a class="button primary" href="${v.shopUrl}" data-testid="back-to-shop">Back to ${v.merchant.name}</a></p>` : ''}
 <p><a class="button secondary" href="${APP_PATH}" data-testid="done">Done</a></p>`;
+}
+
+/** The money of a reserved payment: the totals, then every movement with its amount and date. */
+function moneySection(money: MoneyView, v: PaymentView): SafeHtml {
+  const list = movements(v.log);
+  return html`<section class="money" aria-labelledby="money-title" data-testid="money">
+  <h2 id="money-title">Money</h2>
+  <dl class="money-summary">
+    <div class="${money.headline.kind}"><dt>${money.headline.caption}</dt><dd data-testid="money-${money.headline.kind}">${formatKroner(money.headline.amount)} kr</dd></div>
+    ${money.lines.map((l) => html`<div class="${l.kind}"><dt>${l.label}</dt><dd data-testid="money-${l.kind}">${formatKroner(l.amount)} kr</dd></div>`)}
+  </dl>
+  <h3 id="movements-title">Movements</h3>
+  <ol class="movements" aria-labelledby="movements-title" data-testid="movements">${list.map(
+    (m) => html`<li data-testid="movement" data-operation="${m.operation}">
+    <span class="movement-label">${m.label}</span>
+    <span class="movement-amount">${formatKroner(m.amount)} kr</span>
+    ${dateTime(m.at, v.timeZone, 'movement-date')}
+  </li>`,
+  )}</ol>
+</section>`;
 }
 
 function threeDs(v: PaymentView): SafeHtml {

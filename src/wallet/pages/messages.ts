@@ -1,7 +1,7 @@
 /**
  * What the landing page and the simulated app tell the user: the status of a payment in words,
- * the engine's errors turned into page messages, and the app's history labels (from the
- * payment's ledger, as the PSP reports it through status updates). Pure.
+ * and the engine's errors turned into page messages (the app history's money and labels are in
+ * money-view.ts). Pure.
  */
 import { assertNever, ERRORS, type ErrorKey } from '../../domain/errors.js';
 import type { Payment } from '../../domain/payment.js';
@@ -100,46 +100,6 @@ export function pageErrorMessage(key: string | undefined): string | null {
 
 export function isPageErrorKey(key: string): key is PageErrorKey {
   return Object.hasOwn(PAGE_ERRORS, key);
-}
-
-export type Tone = 'ok' | 'bad' | 'neutral' | 'pending';
-
-/**
- * A payment's status in the app's history, as the PSP reports it: the approval outcome, then the
- * ledger (captured / refunded / cancelled, filled by the status-update batch job).
- */
-export function historyStatus(p: Pick<Payment, 'state' | 'reservedAmount' | 'capturedAmount' | 'refundedAmount' | 'cancelled'>): {
-  label: string;
-  tone: Tone;
-} {
-  switch (p.state) {
-    case 'RESERVED': {
-      if (p.refundedAmount > 0) {
-        return p.refundedAmount >= p.capturedAmount ? { label: 'Refunded', tone: 'neutral' } : { label: 'Partially refunded', tone: 'ok' };
-      }
-      if (p.capturedAmount > 0) {
-        return p.capturedAmount >= p.reservedAmount ? { label: 'Captured', tone: 'ok' } : { label: 'Partially captured', tone: 'ok' };
-      }
-      if (p.cancelled) return { label: 'Cancelled', tone: 'neutral' };
-      return { label: 'Reserved', tone: 'ok' };
-    }
-    case 'FAILED':
-      return { label: 'Failed', tone: 'bad' };
-    case 'USER_CANCELLED':
-      return { label: 'Cancelled', tone: 'neutral' };
-    case 'EXPIRED':
-      return { label: 'Expired', tone: 'neutral' };
-    case 'INITIATED':
-    case 'AWAITING_USER':
-      return { label: 'Waiting for you', tone: 'pending' };
-    case 'CONFIRMING':
-    case 'CONFIRMING_3DS':
-      return { label: 'Processing', tone: 'pending' };
-    case 'AWAITING_3DS':
-      return { label: 'Card verification', tone: 'pending' };
-    default:
-      return assertNever(p.state, 'payment state');
-  }
 }
 
 /** States in which a payment waits for something the app user does (the request list). */
