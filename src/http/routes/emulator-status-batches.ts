@@ -91,7 +91,7 @@ export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform
   // be applied again: it goes back in the queue, and the schedule (or /run) applies it.
   app.post<{ Params: { id: number } }>(
     '/_emulator/status-batches/:id/retry',
-    { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } },
+    { preValidation: integersFromStrings, schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } },
     async (request) => {
       const repository = statusBatchRepository(platform.store.db);
       if (!(await repository.find(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FOUND');
