@@ -1,8 +1,10 @@
 /**
  * `npm run demo` (scripts/demo.ts, scripts/demo-stack.ts): start-up that fails half-way leaves
- * nothing behind; the demo run as its own process group, as a terminal runs it, stops cleanly on
- * Ctrl-C (SIGINT to the group, twice, as npm and tsx forward it too): exit status 0 within a few
- * seconds, its ports closed, its temporary directory (database, -wal, -shm, .key) gone.
+ * nothing behind; the demo run as its own process group, as a terminal runs it, carries the whole
+ * story in Chromium with what it printed (shop URL, app URL, phone number, PIN:
+ * test/helpers/shop-story.ts), then stops cleanly on Ctrl-C (SIGINT to the group, twice, as npm
+ * forwards it too): exit status 0 within a few seconds, its ports closed, its temporary directory
+ * (database, -wal, -shm, .key) gone.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,8 +13,13 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
 import type { ReferencePspOptions } from '../examples/reference-psp/index.js';
 import { startDemo } from '../scripts/demo-stack.js';
+import { PspClient } from '../src/client/index.js';
+import { launchBrowser, withFailureShots } from './helpers/browser.js';
+import { DEMO } from './helpers/platform.js';
+import { LoopbackContexts, runShopStory } from './helpers/shop-story.js';
 
 /** Resolves true when something accepts a TCP connection at the URL's host and port. */
 function accepts(url: string): Promise<boolean> {
@@ -40,6 +47,8 @@ interface RunningDemo {
   readonly shopUrl: string;
   readonly appUrl: string;
   readonly apiUrl: string;
+  readonly pspId: string;
+  readonly msn: string;
   readonly phoneNumber: string;
   readonly pin: string;
   readonly dir: string;
@@ -87,6 +96,8 @@ async function spawnDemo(): Promise<RunningDemo> {
     shopUrl: pick(/Shop: +(http:\/\/\S+?)\/? /),
     appUrl: pick(/Vipps app: +(http:\/\/\S+)/),
     apiUrl: pick(/PSP API: (http:\/\/\S+)/),
+    pspId: pick(/PSP API: .*Psp-Id (\w+)/),
+    msn: pick(/PSP API: .*MSN (\d+)/),
     phoneNumber: pick(/Test user: +phone number (\d+)/),
     pin: pick(/Test user: .*PIN (\d+)/),
     dir: pick(/Data: (\S+)/),
@@ -97,9 +108,14 @@ async function spawnDemo(): Promise<RunningDemo> {
 
 describe('npm run demo', () => {
   const children: ChildProcess[] = [];
-  after(() => {
+  let browser: Browser | undefined;
+  let contexts: LoopbackContexts | undefined;
+  after(async () => {
+    await contexts?.close();
+    await browser?.close();
     // A failed test must not leave a demo running.
     for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(-c.pid, 'SIGKILL');
+    assert.deepEqual(contexts?.external ?? [], [], 'no page made a request to another host');
   });
 
   it('stops the platform and removes the directory when the shop fails to start', async () => {
@@ -122,11 +138,36 @@ describe('npm run demo', () => {
     assert.equal(existsSync(dir), false, 'the directory is removed');
   });
 
-  it('prints where to go, and Ctrl-C (SIGINT to the process group, repeated) stops it cleanly', { timeout: 120_000 }, async () => {
+  it('runs the whole story with what it printed, and Ctrl-C (SIGINT to the process group, repeated) stops it cleanly', {
+    timeout: 180_000,
+  }, async () => {
     const demo = await spawnDemo();
     children.push(demo.child);
     assert.ok(existsSync(join(demo.dir, 'demo.sqlite')), demo.output());
     for (const url of [demo.shopUrl, demo.appUrl, demo.apiUrl]) assert.equal(await accepts(url), true, url);
+
+    browser = await launchBrowser();
+    const tabs = new LoopbackContexts(browser);
+    contexts = tabs;
+    const customer = await tabs.open();
+    const phone = await tabs.open();
+    // The demo runs on the demo seed: the PSP's credentials are the ones the README lists.
+    assert.equal(demo.pspId, DEMO.pspId);
+    await withFailureShots(
+      'demo-story',
+      () => tabs.pages(),
+      () =>
+        runShopStory({
+          customer,
+          phone,
+          shopUrl: demo.shopUrl,
+          appUrl: demo.appUrl,
+          phoneNumber: demo.phoneNumber,
+          pin: demo.pin,
+          vipps: new PspClient({ baseUrl: demo.apiUrl, ...DEMO, pspId: demo.pspId, merchantSerialNumber: demo.msn }),
+          shots: 'demo',
+        }),
+    );
 
     const pid = demo.child.pid ?? 0;
     const sentAt = Date.now();
