@@ -5,6 +5,8 @@
  * back office's status updates, as the platform sees them.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ReferencePsp, startReferencePsp } from '../examples/reference-psp/index.js';
 import { call, DEMO, startTestPlatform, type TestPlatform } from './helpers/platform.js';
@@ -47,25 +49,26 @@ describe('the reference PSP', () => {
     await p?.close();
   });
 
-  const form = (path: string, fields: Record<string, string> = {}) =>
-    fetch(`${psp.url}${path}`, {
+  const form = (path: string, fields: Record<string, string> = {}, shop: ReferencePsp = psp) =>
+    fetch(`${shop.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields).toString(),
       redirect: 'manual',
     });
-  const order = async (merchantOrderId: string) => (await call<OrderJson>(`${psp.url}/api/orders/${merchantOrderId}`)).json;
+  const order = async (merchantOrderId: string, shop: ReferencePsp = psp) =>
+    (await call<OrderJson>(`${shop.url}/api/orders/${merchantOrderId}`)).json;
 
   /** Pay with Vipps in the shop (the product, or an amount in kr); returns the order and vippsRedirectUrl. */
-  const checkout = async (amountKr?: string) => {
-    const r = await form('/checkout', amountKr === undefined ? { product: 'socks' } : { amount: amountKr });
+  const checkout = async (amountKr?: string, shop: ReferencePsp = psp) => {
+    const r = await form('/checkout', amountKr === undefined ? { product: 'socks' } : { amount: amountKr }, shop);
     assert.equal(r.status, 303, await r.text());
     const vippsRedirectUrl = r.headers.get('location') ?? '';
     assert.match(vippsRedirectUrl, /\/vippsgateway\?v=2&token=/);
-    const list = (await call<{ orders: OrderJson[] }>(`${psp.url}/api/orders`)).json.orders;
+    const list = (await call<{ orders: OrderJson[] }>(`${shop.url}/api/orders`)).json.orders;
     const newest = list[0];
     assert.ok(newest);
-    return { ...(await order(newest.merchantOrderId)), vippsRedirectUrl };
+    return { ...(await order(newest.merchantOrderId, shop)), vippsRedirectUrl };
   };
   const approve = (pspTransactionId: string) =>
     control(`/payments/${pspTransactionId}/approve`, { method: 'POST', body: JSON.stringify({ phoneNumber: DEMO.user }) });
@@ -244,5 +247,77 @@ describe('the reference PSP', () => {
     assert.match(page.text, /CAPTURED<\/td><td>299,40 kr<\/td><td>9000 SUCCESS/);
     assert.match(page.text, /REFUNDED<\/td><td>100,00 kr<\/td><td>9000 SUCCESS/);
     assert.match(page.text, /CANCELLED<\/td><td>199,60 kr<\/td><td>9000 SUCCESS/);
+  });
+
+  it('resends a capture whose answer was lost with the same Idempotency-Key: Vipps captures it once', async () => {
+    // Between the PSP and Vipps: passes everything on, but loses the answer to the first updatestatus.
+    const keys: string[] = [];
+    let lose = 1;
+    const proxy = createServer((req, res) => {
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) headers.set(name, value);
+        }
+        const isStatusUpdate = req.url?.endsWith('/updatestatus') === true;
+        if (isStatusUpdate) keys.push(String(req.headers['idempotency-key']));
+        const upstream = await fetch(`${p.url}${req.url}`, {
+          method: req.method ?? 'GET',
+          headers,
+          ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+        });
+        const body = Buffer.from(await upstream.arrayBuffer());
+        if (isStatusUpdate && lose-- > 0) return void req.socket.destroy(); // Vipps got it; the PSP never hears
+        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+        res.end(body);
+      })();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const lossy = await startReferencePsp({
+      emulatorUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      credentials: { ...DEMO, merchantSerialNumber: DEMO.msn },
+    });
+    try {
+      const o = await checkout(undefined, lossy);
+      await approve(o.pspTransactionId);
+      const message = async (r: Response) => new URL(r.headers.get('location') ?? '', lossy.url).searchParams.get('message');
+
+      const first = await form(`/backoffice/orders/${o.merchantOrderId}/capture`, { amount: '100' }, lossy);
+      assert.match((await message(first)) ?? '', /^No answer from Vipps .*CAPTURED 100,00 kr may or may not have arrived/);
+      assert.equal((await order(o.merchantOrderId, lossy)).captured, 0, 'not in the ledger until Vipps answers');
+      // Something else first is refused; the page offers the retry only.
+      const other = await form(`/backoffice/orders/${o.merchantOrderId}/capture`, { amount: '50' }, lossy);
+      assert.equal(await message(other), 'CAPTURED 100,00 kr got no answer from Vipps: retry it first.');
+      const page = await call(`${lossy.url}/backoffice/orders/${o.merchantOrderId}`);
+      assert.match(page.text, /Retry CAPTURED 100,00 kr/);
+      assert.doesNotMatch(page.text, /Capture \(kr\)/);
+
+      const retry = await form(`/backoffice/orders/${o.merchantOrderId}/capture`, { amount: '100,00' }, lossy);
+      assert.equal(await message(retry), 'CAPTURED 100,00 kr sent to Vipps.');
+      assert.equal(keys.length, 2);
+      assert.equal(keys[0], keys[1], 'the retry carries the key of the first attempt');
+      assert.equal(keys[0], `${o.merchantOrderId}-captured-1`);
+      assert.equal((await order(o.merchantOrderId, lossy)).captured, 10000);
+
+      // The next operation is a new one, with the next key.
+      await form(`/backoffice/orders/${o.merchantOrderId}/capture`, { amount: '100,00' }, lossy);
+      assert.equal(keys[2], `${o.merchantOrderId}-captured-2`);
+      let details = (await order(o.merchantOrderId, lossy)).vipps;
+      for (let i = 0; i < 50 && details?.capturedAmount !== 20000; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        details = (await order(o.merchantOrderId, lossy)).vipps;
+      }
+      assert.equal(details?.capturedAmount, 20000, 'two captures of 100,00 kr, not three');
+      const after = await lastAnswer(o.pspTransactionId);
+      assert.equal(after.state, 'RESERVED');
+      const view = (await control(`/payments/${o.pspTransactionId}`)).json as { statusUpdates: unknown[] };
+      assert.equal(view.statusUpdates.length, 2, JSON.stringify(view.statusUpdates));
+    } finally {
+      await lossy.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

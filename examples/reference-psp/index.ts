@@ -34,7 +34,7 @@ import {
   VippsError,
 } from '../../src/client/index.js';
 import { SimulatedAcquirer } from './acquirer.js';
-import { type BackOfficeOperation, type Order, OrderBook, remainingToCapture, remainingToRefund } from './orders.js';
+import { type LedgerEntry, type Order, OrderBook, remainingToCapture, remainingToRefund, unconfirmed } from './orders.js';
 import { backOfficeList, backOfficeOrder, kr, messagePage, orderPage, PRODUCT, parseKr, shopPage, threeDsPage } from './pages.js';
 
 export interface ReferencePspCredentials {
@@ -71,7 +71,7 @@ export interface ReferencePsp {
 }
 
 const BODY_LIMIT_BYTES = 64 * 1024;
-const BACK_OFFICE_STATUS: Readonly<Record<string, BackOfficeOperation['status']>> = {
+const BACK_OFFICE_STATUS: Readonly<Record<string, LedgerEntry['status']>> = {
   capture: 'CAPTURED',
   cancel: 'CANCELLED',
   refund: 'REFUNDED',
@@ -151,7 +151,7 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
       capturedOre: 0,
       refundedOre: 0,
       voided: false,
-      history: [],
+      ledger: [],
     };
     orders.add(order);
     try {
@@ -332,7 +332,26 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
       if (parsed === null || parsed < 1 || parsed > limit) return back(`Give an amount between 0,01 and ${kr(limit)}.`);
       amountOre = parsed;
     }
-    const operation: BackOfficeOperation = { at: new Date().toISOString(), status, amountOre, result: '' };
+    // The operation is recorded, with its key, before it is sent; the same operation after an
+    // unknown outcome is a retry of it and goes out with the same key (never applied twice).
+    let entry = unconfirmed(order);
+    if (entry && (entry.status !== status || entry.amountOre !== amountOre)) {
+      return back(`${entry.status} ${kr(entry.amountOre)} got no answer from Vipps: retry it first.`);
+    }
+    if (!entry) {
+      const sequence = order.ledger.length + 1;
+      entry = {
+        sequence,
+        status,
+        amountOre,
+        // One key per operation: two equal partial captures are two operations, not a resend.
+        idempotencyKey: `${order.merchantOrderId}-${status.toLowerCase()}-${sequence}`,
+        outcome: 'unconfirmed',
+        attempts: [],
+      };
+      order.ledger.push(entry);
+    }
+    const at = new Date().toISOString();
     try {
       const answer = await client.updateStatus(
         [
@@ -344,17 +363,24 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
             paymentText: `${status.toLowerCase()} ${order.merchantOrderId}`,
           },
         ],
-        // One key per operation: two equal partial captures are two operations, not a resend.
-        { idempotencyKey: `${order.pspTransactionId}-${order.history.length + 1}` },
+        { idempotencyKey: entry.idempotencyKey },
       );
+      entry.outcome = 'sent';
       if (status === 'CAPTURED') order.capturedOre += amountOre;
       else if (status === 'REFUNDED') order.refundedOre += amountOre;
       else order.voided = true;
-      order.history.push({ ...operation, result: `${answer.responseInfo.responseCode} ${answer.responseInfo.responseMessage}` });
+      entry.attempts.push({ at, result: `${answer.responseInfo.responseCode} ${answer.responseInfo.responseMessage}` });
       back(`${status} ${kr(amountOre)} sent to Vipps.`);
     } catch (error) {
       if (!(error instanceof VippsError)) throw error;
-      order.history.push({ ...operation, result: `error: ${error.message}` });
+      entry.attempts.push({ at, result: `error: ${error.message}` });
+      // No answer, or the platform failed: it may have received the update. A 4xx is a refusal.
+      if (error.status === undefined || error.status >= 500 || error.status === 429) {
+        return back(
+          `No answer from Vipps (${error.message}): ${status} ${kr(amountOre)} may or may not have arrived. Retry it: it is resent with the same Idempotency-Key, so Vipps cannot apply it twice.`,
+        );
+      }
+      entry.outcome = 'refused';
       back(`Vipps refused the status update: ${error.message}`);
     }
   }
