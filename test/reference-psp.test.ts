@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ReferencePsp, startReferencePsp } from '../examples/reference-psp/index.js';
+import { moneyStatus, type Order } from '../examples/reference-psp/orders.js';
 import { call, DEMO, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 interface MakePaymentAnswer {
@@ -233,7 +234,8 @@ describe('the reference PSP', () => {
     assert.equal(after.refunded, 10000);
     // The test profile applies status batches right after the answer.
     let details = after.vipps;
-    for (let i = 0; i < 50 && details?.refundedAmount !== 10000; i++) {
+    // Three batches (capture, refund, cancel), applied one after the other: wait for the last.
+    for (let i = 0; i < 100 && (details?.refundedAmount !== 10000 || details.remainingAmountToCapture !== 0); i++) {
       await new Promise((r) => setTimeout(r, 50));
       details = (await order(o.merchantOrderId)).vipps;
     }
@@ -244,9 +246,30 @@ describe('the reference PSP', () => {
       remainingAmountToRefund: 19940,
     });
     const page = await call(`${psp.url}/backoffice/orders/${o.merchantOrderId}`);
+    assert.match(page.text, /data-testid="state" data-state="RESERVED">Partially refunded</);
+    const list = await call(`${psp.url}/backoffice`);
+    assert.match(list.text, new RegExp(`data-order-id="${o.merchantOrderId}".*?data-state="RESERVED">Partially refunded<`, 's'));
     assert.match(page.text, /CAPTURED<\/td><td>299,40 kr<\/td><td>9000 SUCCESS/);
     assert.match(page.text, /REFUNDED<\/td><td>100,00 kr<\/td><td>9000 SUCCESS/);
     assert.match(page.text, /CANCELLED<\/td><td>199,60 kr<\/td><td>9000 SUCCESS/);
+  });
+
+  it('accepts form posts from its own origin under every loopback name, and refuses other origins', async () => {
+    const { port } = new URL(psp.url);
+    const post = (origin: string) =>
+      fetch(`${psp.url}/checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        body: 'product=socks',
+        redirect: 'manual',
+      });
+    for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]) {
+      assert.equal((await post(origin)).status, 303, origin);
+    }
+    const otherPort = Number(port) === 65535 ? 65534 : Number(port) + 1;
+    for (const origin of [`http://localhost:${otherPort}`, 'http://evil.example', `https://localhost:${port}`, 'null']) {
+      assert.equal((await post(origin)).status, 403, origin);
+    }
   });
 
   it('resends a capture whose answer was lost with the same Idempotency-Key: Vipps captures it once', async () => {
@@ -319,5 +342,45 @@ describe('the reference PSP', () => {
       proxy.closeAllConnections();
       await new Promise((resolve) => proxy.close(resolve));
     }
+  });
+});
+
+describe("the reference PSP's back office status (the shop's view of the money)", () => {
+  const order = (o: Partial<Order>): Order => ({
+    pspTransactionId: 'p',
+    merchantOrderId: 'm',
+    product: 'socks',
+    amountOre: 49900,
+    makePaymentToken: 't',
+    createdAt: '',
+    state: 'RESERVED',
+    reason: null,
+    operations: [],
+    threeDsCompleted: false,
+    authorisationCode: null,
+    finalAnswer: null,
+    capturedOre: 0,
+    refundedOre: 0,
+    voided: false,
+    ledger: [],
+    ...o,
+  });
+  it('says what the shop did with the money, not the payment state RESERVED', () => {
+    const cases: [Partial<Order>, string][] = [
+      [{ state: 'PENDING' }, 'Awaiting payment'],
+      [{ state: 'AWAITING_3DS' }, 'Awaiting 3-D Secure'],
+      [{ state: 'FAILED' }, 'Payment failed'],
+      [{ state: 'CANCELLED' }, 'Cancelled'],
+      [{}, 'Reserved'],
+      [{ voided: true }, 'Cancelled'],
+      [{ capturedOre: 29940 }, 'Partially captured'],
+      [{ capturedOre: 29940, voided: true }, 'Captured, rest cancelled'],
+      [{ capturedOre: 49900 }, 'Captured'],
+      [{ capturedOre: 29940, refundedOre: 10000 }, 'Partially refunded'],
+      [{ capturedOre: 29940, refundedOre: 29940 }, 'Partially refunded'], // 199,60 kr still reserved
+      [{ capturedOre: 29940, refundedOre: 29940, voided: true }, 'Refunded'],
+      [{ capturedOre: 49900, refundedOre: 49900 }, 'Refunded'],
+    ];
+    for (const [fields, expected] of cases) assert.equal(moneyStatus(order(fields)), expected, JSON.stringify(fields));
   });
 });

@@ -76,6 +76,7 @@ const BACK_OFFICE_STATUS: Readonly<Record<string, LedgerEntry['status']>> = {
   cancel: 'CANCELLED',
   refund: 'REFUNDED',
 };
+const LOOPBACK_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '::1'];
 const FINAL_STATES = new Set<Order['state']>(['RESERVED', 'FAILED', 'CANCELLED']);
 
 class HttpError extends Error {
@@ -119,6 +120,7 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
   const orders = new OrderBook();
   const acquirer = new SimulatedAcquirer();
   let base = '';
+  const ownOrigins = new Set<string>();
   let sequence = 0;
 
   const orderByPath = (id: string): Order => {
@@ -391,7 +393,7 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
     const method = req.method ?? 'GET';
     if (method === 'POST' && path === '/vipps/makepayment') return makePayment(req, res);
     // Forms are posted by our own pages only (the 3-D Secure page is framed by the app, but posts to us).
-    if (method === 'POST' && req.headers.origin && req.headers.origin !== base) throw new HttpError(403, 'Cross-site form post');
+    if (method === 'POST' && req.headers.origin && !ownOrigins.has(req.headers.origin)) throw new HttpError(403, 'Cross-site form post');
     if (method === 'GET' && path === '/') return html(res, 200, shopPage());
     if (method === 'POST' && path === '/checkout') return checkout(req, res);
     let m = /^\/orders\/([^/]+)$/.exec(path);
@@ -445,6 +447,11 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
   const host = options.host ?? '127.0.0.1';
   const listening = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   base = (options.publicUrl ?? listening).replace(/\/$/, '');
+  // The shop's own origin: its public URL, the listening URL, and on loopback the same port under
+  // every loopback name (a browser at http://localhost:<port> posts with that Origin).
+  ownOrigins.add(new URL(base).origin).add(new URL(listening).origin);
+  if (LOOPBACK_NAMES.includes(host))
+    for (const name of LOOPBACK_NAMES) ownOrigins.add(new URL(`http://${name.includes(':') ? `[${name}]` : name}:${port}`).origin);
 
   return {
     url: base,

@@ -92,3 +92,27 @@ export const unconfirmed = (o: Order): LedgerEntry | undefined => o.ledger.find(
 
 export const remainingToCapture = (o: Order): number => (o.state === 'RESERVED' && !o.voided ? o.amountOre - o.capturedOre : 0);
 export const remainingToRefund = (o: Order): number => o.capturedOre - o.refundedOre;
+
+/**
+ * The shop's own view of the order's money, as its back office shows it: before the outcome, the
+ * payment's state; after a reservation, what the shop has done with the money since (the PSP's
+ * `RESERVED` stays the payment's state, it says nothing about captures and refunds).
+ */
+export function moneyStatus(o: Order): string {
+  switch (o.state) {
+    case 'PENDING':
+      return 'Awaiting payment';
+    case 'AWAITING_3DS':
+      return 'Awaiting 3-D Secure';
+    case 'FAILED':
+      return 'Payment failed';
+    case 'CANCELLED':
+      return 'Cancelled';
+    case 'RESERVED':
+      break;
+  }
+  if (o.refundedOre > 0) return o.refundedOre === o.capturedOre && remainingToCapture(o) === 0 ? 'Refunded' : 'Partially refunded';
+  if (o.capturedOre === 0) return o.voided ? 'Cancelled' : 'Reserved';
+  if (o.capturedOre === o.amountOre) return 'Captured';
+  return o.voided ? 'Captured, rest cancelled' : 'Partially captured';
+}

@@ -3,7 +3,7 @@
  * PSP hosts, and the back office. Every interpolated value goes through `esc`.
  */
 import type { PaymentDetailsRepresentation } from '../../src/client/index.js';
-import { type LedgerEntry, type Order, remainingToCapture, remainingToRefund, unconfirmed } from './orders.js';
+import { type LedgerEntry, moneyStatus, type Order, remainingToCapture, remainingToRefund, unconfirmed } from './orders.js';
 
 const RETRY_ACTION: Record<LedgerEntry['status'], string> = { CAPTURED: 'capture', CANCELLED: 'cancel', REFUNDED: 'refund' };
 
@@ -129,12 +129,12 @@ export function backOfficeList(orders: readonly Order[]): string {
       (
         o,
       ) => `<tr data-order-id="${esc(o.merchantOrderId)}"><td><a href="/backoffice/orders/${encodeURIComponent(o.merchantOrderId)}">${esc(o.merchantOrderId)}</a></td>
-<td>${kr(o.amountOre)}</td><td>${esc(o.state)}${o.voided ? ' (cancelled)' : ''}</td><td>${kr(o.capturedOre)}</td><td>${kr(o.refundedOre)}</td></tr>`,
+<td>${kr(o.amountOre)}</td><td data-testid="state" data-state="${o.state}">${esc(moneyStatus(o))}</td><td>${kr(o.capturedOre)}</td><td>${kr(o.refundedOre)}</td></tr>`,
     )
     .join('');
   return layout(
     'Back office',
-    `<h1>Back office</h1><table data-testid="orders"><tr><th>Order</th><th>Amount</th><th>State</th><th>Captured</th><th>Refunded</th></tr>${rows}</table>
+    `<h1>Back office</h1><table data-testid="orders"><tr><th>Order</th><th>Amount</th><th>Status</th><th>Captured</th><th>Refunded</th></tr>${rows}</table>
 <p><a href="/">Shop</a></p>`,
   );
 }
@@ -179,7 +179,7 @@ export function backOfficeOrder(o: Order, vipps: PaymentDetailsRepresentation | 
     `Order ${o.merchantOrderId}`,
     `<h1>Order ${esc(o.merchantOrderId)}</h1>${message ? `<p class="message" data-testid="message">${esc(message)}</p>` : ''}
 <div class="card"><p>${esc(o.product)}: ${kr(o.amountOre)} · pspTransactionId <code>${esc(o.pspTransactionId)}</code></p>
-<p>State <strong data-testid="state">${esc(o.state)}${o.voided ? ' (cancelled)' : ''}</strong> ${esc(o.reason ?? '')}</p>
+<p>Status <strong data-testid="state" data-state="${o.state}">${esc(moneyStatus(o))}</strong> ${esc(o.reason ?? '')}</p>
 <p data-testid="ledger">Captured ${kr(o.capturedOre)} · remaining to capture ${kr(remainingToCapture(o))} · refunded ${kr(o.refundedOre)} · remaining to refund ${kr(remainingToRefund(o))}</p>
 ${
   canCapture

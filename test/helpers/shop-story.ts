@@ -100,13 +100,16 @@ export async function runShopStory(o: ShopStoryOptions): Promise<ShopStoryOrder>
 
   // Back office: capture 60 %, then refund part of it.
   await shop.getByRole('link', { name: 'Back office' }).click();
-  assert.equal(await shop.getByTestId('state').textContent(), 'RESERVED');
+  // The status is the shop's own view of the money: what it did since the reservation.
+  assert.equal(await shop.getByTestId('state').textContent(), 'Reserved');
   await shop.getByLabel('Capture (kr)').fill('299,40');
   await shop.getByRole('button', { name: 'Capture' }).click();
   assert.equal(await shop.getByTestId('message').textContent(), 'CAPTURED 299,40 kr sent to Vipps.');
+  assert.equal(await shop.getByTestId('state').textContent(), 'Partially captured');
   await shop.getByLabel('Refund (kr)').fill('100,00');
   await shop.getByRole('button', { name: 'Refund' }).click();
   assert.equal(await shop.getByTestId('message').textContent(), 'REFUNDED 100,00 kr sent to Vipps.');
+  assert.equal(await shop.getByTestId('state').textContent(), 'Partially refunded');
   assert.equal(
     await shop.getByTestId('ledger').textContent(),
     'Captured 299,40 kr · remaining to capture 199,60 kr · refunded 100,00 kr · remaining to refund 199,40 kr',
