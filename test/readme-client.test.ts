@@ -5,7 +5,7 @@
  * say, and leaves on the platform what it claims; the helpers it names are the client's exports.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -49,6 +49,7 @@ describe('the README section on the client', () => {
       await import(pathToFileURL(file).href);
     } finally {
       log.mock.restore();
+      rmSync(file, { force: true });
     }
     const printed = log.mock.calls.map((c) => c.arguments.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' '));
     assert.equal(printed.length, 4, printed.join('\n'));
