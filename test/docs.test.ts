@@ -1,8 +1,28 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 import { describe, it } from 'node:test';
 import { renderErrorsTable } from '../src/docs/errors-table.js';
 import { TRANSITIONS } from '../src/domain/payment-lifecycle.js';
+
+const DOCS = ['README.md', ...readdirSync('docs').flatMap((f) => (f.endsWith('.md') ? [`docs/${f}`] : []))];
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+const slug = (heading: string): string =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+const anchors = (file: string): Set<string> =>
+  new Set([...readFileSync(file, 'utf8').matchAll(/^#{1,6} +(.+)$/gm)].map((m) => slug(m[1] ?? '')));
+
+/** A repository file a doc names (`.js` in an import stands for the `.ts` source). */
+const exists = (path: string): boolean => existsSync(path) || (path.endsWith('.js') && existsSync(`${path.slice(0, -3)}.ts`));
+
+/** Files that runs produce and git ignores: named in the docs, never in the repository. */
+const GENERATED = /^bench\/results\//;
 
 describe('docs', () => {
   it('docs/ERRORS.md lists the current error catalogue (run `npm run docs:errors`)', () => {
@@ -60,6 +80,28 @@ describe('docs', () => {
     assert.match(script, /\['install', '-y', 'chromium'\]/);
     assert.match(readme, /`apt-get update` and `apt-get install -y chromium` \*\*only when it runs as root on Debian\*\*/);
     assert.match(readme, /Otherwise it installs nothing: it prints how to install Chromium .* or to set `CHROMIUM_PATH`/);
+  });
+
+  it('every relative link, anchor and repository path in README.md and docs/*.md resolves', () => {
+    const broken: string[] = [];
+    for (const doc of DOCS) {
+      const text = readFileSync(doc, 'utf8');
+      // Markdown links: [text](path#anchor), relative to the doc.
+      for (const m of text.matchAll(/\[[^\]]*\]\(([^)\s]+)\)/g)) {
+        const target = m[1] ?? '';
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // http:, https:, mailto:
+        const [path = '', anchor] = target.split('#');
+        const file = path === '' ? doc : normalize(join(dirname(doc), path));
+        if (!exists(file)) broken.push(`${doc}: [${target}] → ${file} does not exist`);
+        else if (anchor && !anchors(file).has(anchor)) broken.push(`${doc}: [${target}] → no heading #${anchor} in ${file}`);
+      }
+      // Repository paths named in the text (docs name them from the repository's root).
+      for (const m of text.matchAll(/(?<=^|[\s`('"])((?:docs|test|src|examples|scripts|seed|spec|bench|public)\/[\w./-]*[\w/])/gm)) {
+        const path = m[1] ?? '';
+        if (!GENERATED.test(path) && !exists(path)) broken.push(`${doc}: ${path} does not exist`);
+      }
+    }
+    assert.deepEqual(broken, []);
   });
 
   it('.ci/run calls the README’s test command', () => {

@@ -5,8 +5,11 @@
  * back office's status updates, as the platform sees them.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ReferencePsp, startReferencePsp } from '../examples/reference-psp/index.js';
+import { moneyStatus, type Order } from '../examples/reference-psp/orders.js';
 import { call, DEMO, startTestPlatform, type TestPlatform } from './helpers/platform.js';
 
 interface MakePaymentAnswer {
@@ -47,25 +50,26 @@ describe('the reference PSP', () => {
     await p?.close();
   });
 
-  const form = (path: string, fields: Record<string, string> = {}) =>
-    fetch(`${psp.url}${path}`, {
+  const form = (path: string, fields: Record<string, string> = {}, shop: ReferencePsp = psp) =>
+    fetch(`${shop.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields).toString(),
       redirect: 'manual',
     });
-  const order = async (merchantOrderId: string) => (await call<OrderJson>(`${psp.url}/api/orders/${merchantOrderId}`)).json;
+  const order = async (merchantOrderId: string, shop: ReferencePsp = psp) =>
+    (await call<OrderJson>(`${shop.url}/api/orders/${merchantOrderId}`)).json;
 
   /** Pay with Vipps in the shop (the product, or an amount in kr); returns the order and vippsRedirectUrl. */
-  const checkout = async (amountKr?: string) => {
-    const r = await form('/checkout', amountKr === undefined ? { product: 'socks' } : { amount: amountKr });
+  const checkout = async (amountKr?: string, shop: ReferencePsp = psp) => {
+    const r = await form('/checkout', amountKr === undefined ? { product: 'socks' } : { amount: amountKr }, shop);
     assert.equal(r.status, 303, await r.text());
     const vippsRedirectUrl = r.headers.get('location') ?? '';
     assert.match(vippsRedirectUrl, /\/vippsgateway\?v=2&token=/);
-    const list = (await call<{ orders: OrderJson[] }>(`${psp.url}/api/orders`)).json.orders;
+    const list = (await call<{ orders: OrderJson[] }>(`${shop.url}/api/orders`)).json.orders;
     const newest = list[0];
     assert.ok(newest);
-    return { ...(await order(newest.merchantOrderId)), vippsRedirectUrl };
+    return { ...(await order(newest.merchantOrderId, shop)), vippsRedirectUrl };
   };
   const approve = (pspTransactionId: string) =>
     control(`/payments/${pspTransactionId}/approve`, { method: 'POST', body: JSON.stringify({ phoneNumber: DEMO.user }) });
@@ -231,7 +235,7 @@ describe('the reference PSP', () => {
     // The test profile applies status batches right after the answer, each on its own: wait for
     // the last two (the refund and the cancel) to be applied, in whichever order they land.
     let details = after.vipps;
-    for (let i = 0; i < 50 && (details?.refundedAmount !== 10000 || details?.remainingAmountToCapture !== 0); i++) {
+    for (let i = 0; i < 100 && (details?.refundedAmount !== 10000 || details.remainingAmountToCapture !== 0); i++) {
       await new Promise((r) => setTimeout(r, 50));
       details = (await order(o.merchantOrderId)).vipps;
     }
@@ -242,8 +246,141 @@ describe('the reference PSP', () => {
       remainingAmountToRefund: 19940,
     });
     const page = await call(`${psp.url}/backoffice/orders/${o.merchantOrderId}`);
+    assert.match(page.text, /data-testid="state" data-state="RESERVED">Partially refunded</);
+    const list = await call(`${psp.url}/backoffice`);
+    assert.match(list.text, new RegExp(`data-order-id="${o.merchantOrderId}".*?data-state="RESERVED">Partially refunded<`, 's'));
     assert.match(page.text, /CAPTURED<\/td><td>299,40 kr<\/td><td>9000 SUCCESS/);
     assert.match(page.text, /REFUNDED<\/td><td>100,00 kr<\/td><td>9000 SUCCESS/);
     assert.match(page.text, /CANCELLED<\/td><td>199,60 kr<\/td><td>9000 SUCCESS/);
+  });
+
+  it('accepts form posts from its own origin under every loopback name, and refuses other origins', async () => {
+    const { port } = new URL(psp.url);
+    const post = (origin: string) =>
+      fetch(`${psp.url}/checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        body: 'product=socks',
+        redirect: 'manual',
+      });
+    for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]) {
+      assert.equal((await post(origin)).status, 303, origin);
+    }
+    const otherPort = Number(port) === 65535 ? 65534 : Number(port) + 1;
+    for (const origin of [`http://localhost:${otherPort}`, 'http://evil.example', `https://localhost:${port}`, 'null']) {
+      assert.equal((await post(origin)).status, 403, origin);
+    }
+  });
+
+  it('resends a capture whose answer was lost with the same Idempotency-Key: Vipps captures it once', async () => {
+    // Between the PSP and Vipps: passes everything on, but loses the answer to the first updatestatus.
+    const keys: string[] = [];
+    let lose = 1;
+    const proxy = createServer((req, res) => {
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) headers.set(name, value);
+        }
+        const isStatusUpdate = req.url?.endsWith('/updatestatus') === true;
+        if (isStatusUpdate) keys.push(String(req.headers['idempotency-key']));
+        const upstream = await fetch(`${p.url}${req.url}`, {
+          method: req.method ?? 'GET',
+          headers,
+          ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+        });
+        const body = Buffer.from(await upstream.arrayBuffer());
+        if (isStatusUpdate && lose-- > 0) return void req.socket.destroy(); // Vipps got it; the PSP never hears
+        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+        res.end(body);
+      })();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const lossy = await startReferencePsp({
+      emulatorUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      credentials: { ...DEMO, merchantSerialNumber: DEMO.msn },
+    });
+    try {
+      const o = await checkout(undefined, lossy);
+      await approve(o.pspTransactionId);
+      const message = async (r: Response) => new URL(r.headers.get('location') ?? '', lossy.url).searchParams.get('message');
+
+      const first = await form(`/backoffice/orders/${o.merchantOrderId}/capture`, { amount: '100' }, lossy);
+      assert.match((await message(first)) ?? '', /^No answer from Vipps .*CAPTURED 100,00 kr may or may not have arrived/);
+      assert.equal((await order(o.merchantOrderId, lossy)).captured, 0, 'not in the ledger until Vipps answers');
+      // Something else first is refused; the page offers the retry only.
+      const other = await form(`/backoffice/orders/${o.merchantOrderId}/capture`, { amount: '50' }, lossy);
+      assert.equal(await message(other), 'CAPTURED 100,00 kr got no answer from Vipps: retry it first.');
+      const page = await call(`${lossy.url}/backoffice/orders/${o.merchantOrderId}`);
+      assert.match(page.text, /Retry CAPTURED 100,00 kr/);
+      assert.doesNotMatch(page.text, /Capture \(kr\)/);
+
+      const retry = await form(`/backoffice/orders/${o.merchantOrderId}/capture`, { amount: '100,00' }, lossy);
+      assert.equal(await message(retry), 'CAPTURED 100,00 kr sent to Vipps.');
+      assert.equal(keys.length, 2);
+      assert.equal(keys[0], keys[1], 'the retry carries the key of the first attempt');
+      assert.equal(keys[0], `${o.merchantOrderId}-captured-1`);
+      assert.equal((await order(o.merchantOrderId, lossy)).captured, 10000);
+
+      // The next operation is a new one, with the next key.
+      await form(`/backoffice/orders/${o.merchantOrderId}/capture`, { amount: '100,00' }, lossy);
+      assert.equal(keys[2], `${o.merchantOrderId}-captured-2`);
+      let details = (await order(o.merchantOrderId, lossy)).vipps;
+      for (let i = 0; i < 50 && details?.capturedAmount !== 20000; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        details = (await order(o.merchantOrderId, lossy)).vipps;
+      }
+      assert.equal(details?.capturedAmount, 20000, 'two captures of 100,00 kr, not three');
+      const after = await lastAnswer(o.pspTransactionId);
+      assert.equal(after.state, 'RESERVED');
+      const view = (await control(`/payments/${o.pspTransactionId}`)).json as { statusUpdates: unknown[] };
+      assert.equal(view.statusUpdates.length, 2, JSON.stringify(view.statusUpdates));
+    } finally {
+      await lossy.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+});
+
+describe("the reference PSP's back office status (the shop's view of the money)", () => {
+  const order = (o: Partial<Order>): Order => ({
+    pspTransactionId: 'p',
+    merchantOrderId: 'm',
+    product: 'socks',
+    amountOre: 49900,
+    makePaymentToken: 't',
+    createdAt: '',
+    state: 'RESERVED',
+    reason: null,
+    operations: [],
+    threeDsCompleted: false,
+    authorisationCode: null,
+    finalAnswer: null,
+    capturedOre: 0,
+    refundedOre: 0,
+    voided: false,
+    ledger: [],
+    ...o,
+  });
+  it('says what the shop did with the money, not the payment state RESERVED', () => {
+    const cases: [Partial<Order>, string][] = [
+      [{ state: 'PENDING' }, 'Awaiting payment'],
+      [{ state: 'AWAITING_3DS' }, 'Awaiting 3-D Secure'],
+      [{ state: 'FAILED' }, 'Payment failed'],
+      [{ state: 'CANCELLED' }, 'Cancelled'],
+      [{}, 'Reserved'],
+      [{ voided: true }, 'Cancelled'],
+      [{ capturedOre: 29940 }, 'Partially captured'],
+      [{ capturedOre: 29940, voided: true }, 'Captured, rest cancelled'],
+      [{ capturedOre: 49900 }, 'Captured'],
+      [{ capturedOre: 29940, refundedOre: 10000 }, 'Partially refunded'],
+      [{ capturedOre: 29940, refundedOre: 29940 }, 'Partially refunded'], // 199,60 kr still reserved
+      [{ capturedOre: 29940, refundedOre: 29940, voided: true }, 'Refunded'],
+      [{ capturedOre: 49900, refundedOre: 49900 }, 'Refunded'],
+    ];
+    for (const [fields, expected] of cases) assert.equal(moneyStatus(order(fields)), expected, JSON.stringify(fields));
   });
 });

@@ -34,7 +34,7 @@ import {
   VippsError,
 } from '../../src/client/index.js';
 import { SimulatedAcquirer } from './acquirer.js';
-import { type BackOfficeOperation, type Order, OrderBook, remainingToCapture, remainingToRefund } from './orders.js';
+import { type LedgerEntry, type Order, OrderBook, remainingToCapture, remainingToRefund, unconfirmed } from './orders.js';
 import { backOfficeList, backOfficeOrder, kr, messagePage, orderPage, PRODUCT, parseKr, shopPage, threeDsPage } from './pages.js';
 
 export interface ReferencePspCredentials {
@@ -71,11 +71,12 @@ export interface ReferencePsp {
 }
 
 const BODY_LIMIT_BYTES = 64 * 1024;
-const BACK_OFFICE_STATUS: Readonly<Record<string, BackOfficeOperation['status']>> = {
+const BACK_OFFICE_STATUS: Readonly<Record<string, LedgerEntry['status']>> = {
   capture: 'CAPTURED',
   cancel: 'CANCELLED',
   refund: 'REFUNDED',
 };
+const LOOPBACK_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '::1'];
 const FINAL_STATES = new Set<Order['state']>(['RESERVED', 'FAILED', 'CANCELLED']);
 
 class HttpError extends Error {
@@ -119,6 +120,7 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
   const orders = new OrderBook();
   const acquirer = new SimulatedAcquirer();
   let base = '';
+  const ownOrigins = new Set<string>();
   let sequence = 0;
 
   const orderByPath = (id: string): Order => {
@@ -151,7 +153,7 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
       capturedOre: 0,
       refundedOre: 0,
       voided: false,
-      history: [],
+      ledger: [],
     };
     orders.add(order);
     try {
@@ -332,7 +334,26 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
       if (parsed === null || parsed < 1 || parsed > limit) return back(`Give an amount between 0,01 and ${kr(limit)}.`);
       amountOre = parsed;
     }
-    const operation: BackOfficeOperation = { at: new Date().toISOString(), status, amountOre, result: '' };
+    // The operation is recorded, with its key, before it is sent; the same operation after an
+    // unknown outcome is a retry of it and goes out with the same key (never applied twice).
+    let entry = unconfirmed(order);
+    if (entry && (entry.status !== status || entry.amountOre !== amountOre)) {
+      return back(`${entry.status} ${kr(entry.amountOre)} got no answer from Vipps: retry it first.`);
+    }
+    if (!entry) {
+      const sequence = order.ledger.length + 1;
+      entry = {
+        sequence,
+        status,
+        amountOre,
+        // One key per operation: two equal partial captures are two operations, not a resend.
+        idempotencyKey: `${order.merchantOrderId}-${status.toLowerCase()}-${sequence}`,
+        outcome: 'unconfirmed',
+        attempts: [],
+      };
+      order.ledger.push(entry);
+    }
+    const at = new Date().toISOString();
     try {
       const answer = await client.updateStatus(
         [
@@ -344,17 +365,24 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
             paymentText: `${status.toLowerCase()} ${order.merchantOrderId}`,
           },
         ],
-        // One key per operation: two equal partial captures are two operations, not a resend.
-        { idempotencyKey: `${order.pspTransactionId}-${order.history.length + 1}` },
+        { idempotencyKey: entry.idempotencyKey },
       );
+      entry.outcome = 'sent';
       if (status === 'CAPTURED') order.capturedOre += amountOre;
       else if (status === 'REFUNDED') order.refundedOre += amountOre;
       else order.voided = true;
-      order.history.push({ ...operation, result: `${answer.responseInfo.responseCode} ${answer.responseInfo.responseMessage}` });
+      entry.attempts.push({ at, result: `${answer.responseInfo.responseCode} ${answer.responseInfo.responseMessage}` });
       back(`${status} ${kr(amountOre)} sent to Vipps.`);
     } catch (error) {
       if (!(error instanceof VippsError)) throw error;
-      order.history.push({ ...operation, result: `error: ${error.message}` });
+      entry.attempts.push({ at, result: `error: ${error.message}` });
+      // No answer, or the platform failed: it may have received the update. A 4xx is a refusal.
+      if (error.status === undefined || error.status >= 500 || error.status === 429) {
+        return back(
+          `No answer from Vipps (${error.message}): ${status} ${kr(amountOre)} may or may not have arrived. Retry it: it is resent with the same Idempotency-Key, so Vipps cannot apply it twice.`,
+        );
+      }
+      entry.outcome = 'refused';
       back(`Vipps refused the status update: ${error.message}`);
     }
   }
@@ -365,7 +393,7 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
     const method = req.method ?? 'GET';
     if (method === 'POST' && path === '/vipps/makepayment') return makePayment(req, res);
     // Forms are posted by our own pages only (the 3-D Secure page is framed by the app, but posts to us).
-    if (method === 'POST' && req.headers.origin && req.headers.origin !== base) throw new HttpError(403, 'Cross-site form post');
+    if (method === 'POST' && req.headers.origin && !ownOrigins.has(req.headers.origin)) throw new HttpError(403, 'Cross-site form post');
     if (method === 'GET' && path === '/') return html(res, 200, shopPage());
     if (method === 'POST' && path === '/checkout') return checkout(req, res);
     let m = /^\/orders\/([^/]+)$/.exec(path);
@@ -419,6 +447,11 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
   const host = options.host ?? '127.0.0.1';
   const listening = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   base = (options.publicUrl ?? listening).replace(/\/$/, '');
+  // The shop's own origin: its public URL, the listening URL, and on loopback the same port under
+  // every loopback name (a browser at http://localhost:<port> posts with that Origin).
+  ownOrigins.add(new URL(base).origin).add(new URL(listening).origin);
+  if (LOOPBACK_NAMES.includes(host))
+    for (const name of LOOPBACK_NAMES) ownOrigins.add(new URL(`http://${name.includes(':') ? `[${name}]` : name}:${port}`).origin);
 
   return {
     url: base,

@@ -14,12 +14,29 @@ import type { MakePaymentResponse, Operation3DSecure } from '../../src/client/in
  */
 export type OrderState = 'PENDING' | 'AWAITING_3DS' | 'RESERVED' | 'FAILED' | 'CANCELLED';
 
-export interface BackOfficeOperation {
-  readonly at: string;
+/**
+ * One capture, cancel or refund in the shop's ledger. It is recorded, with its sequence number and
+ * the `Idempotency-Key` derived from them, **before** it is sent: a retry after a failure whose
+ * outcome is unknown resends the same key, and Vipps replays its first answer instead of applying
+ * the operation twice (docs/status-updates.md §2).
+ */
+export interface LedgerEntry {
+  /** 1, 2, … within the order. */
+  readonly sequence: number;
   readonly status: 'CAPTURED' | 'CANCELLED' | 'REFUNDED';
   readonly amountOre: number;
-  /** The updatestatus answer (`9000 SUCCESS`) or the error it got. */
-  readonly result: string;
+  /** `<merchantOrderId>-<status>-<sequence>`, e.g. `sock-shop-m1x2-1-captured-2`. */
+  readonly idempotencyKey: string;
+  /**
+   * - `unconfirmed`: sent, but no answer came (timeout, network error, 5xx): Vipps may or may not
+   *   have it. Nothing else can be sent for the order until it is retried (with the same key);
+   * - `sent`: Vipps answered `9000 SUCCESS` ("received"): the money moved in the shop's ledger;
+   * - `refused`: Vipps answered with an error (4xx): it was not received; the next operation gets
+   *   the next sequence number.
+   */
+  outcome: 'unconfirmed' | 'sent' | 'refused';
+  /** Every attempt: when, and Vipps' answer (`9000 SUCCESS`) or the error it got. */
+  readonly attempts: { readonly at: string; readonly result: string }[];
 }
 
 export interface Order {
@@ -43,7 +60,8 @@ export interface Order {
   refundedOre: number;
   /** Cancelled after the reservation: what was left to capture is released. */
   voided: boolean;
-  readonly history: BackOfficeOperation[];
+  /** The captures, cancels and refunds, in the order they were first sent. */
+  readonly ledger: LedgerEntry[];
 }
 
 export class OrderBook {
@@ -69,5 +87,32 @@ export class OrderBook {
   }
 }
 
+/** The operation whose outcome is unknown (at most one: nothing else is sent until it is retried). */
+export const unconfirmed = (o: Order): LedgerEntry | undefined => o.ledger.find((e) => e.outcome === 'unconfirmed');
+
 export const remainingToCapture = (o: Order): number => (o.state === 'RESERVED' && !o.voided ? o.amountOre - o.capturedOre : 0);
 export const remainingToRefund = (o: Order): number => o.capturedOre - o.refundedOre;
+
+/**
+ * The shop's own view of the order's money, as its back office shows it: before the outcome, the
+ * payment's state; after a reservation, what the shop has done with the money since (the PSP's
+ * `RESERVED` stays the payment's state, it says nothing about captures and refunds).
+ */
+export function moneyStatus(o: Order): string {
+  switch (o.state) {
+    case 'PENDING':
+      return 'Awaiting payment';
+    case 'AWAITING_3DS':
+      return 'Awaiting 3-D Secure';
+    case 'FAILED':
+      return 'Payment failed';
+    case 'CANCELLED':
+      return 'Cancelled';
+    case 'RESERVED':
+      break;
+  }
+  if (o.refundedOre > 0) return o.refundedOre === o.capturedOre && remainingToCapture(o) === 0 ? 'Refunded' : 'Partially refunded';
+  if (o.capturedOre === 0) return o.voided ? 'Cancelled' : 'Reserved';
+  if (o.capturedOre === o.amountOre) return 'Captured';
+  return o.voided ? 'Captured, rest cancelled' : 'Partially captured';
+}

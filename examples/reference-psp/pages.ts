@@ -3,7 +3,9 @@
  * PSP hosts, and the back office. Every interpolated value goes through `esc`.
  */
 import type { PaymentDetailsRepresentation } from '../../src/client/index.js';
-import { type Order, remainingToCapture, remainingToRefund } from './orders.js';
+import { type LedgerEntry, moneyStatus, type Order, remainingToCapture, remainingToRefund, unconfirmed } from './orders.js';
+
+const RETRY_ACTION: Record<LedgerEntry['status'], string> = { CAPTURED: 'capture', CANCELLED: 'cancel', REFUNDED: 'refund' };
 
 export const esc = (value: unknown): string => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -127,22 +129,35 @@ export function backOfficeList(orders: readonly Order[]): string {
       (
         o,
       ) => `<tr data-order-id="${esc(o.merchantOrderId)}"><td><a href="/backoffice/orders/${encodeURIComponent(o.merchantOrderId)}">${esc(o.merchantOrderId)}</a></td>
-<td>${kr(o.amountOre)}</td><td>${esc(o.state)}${o.voided ? ' (cancelled)' : ''}</td><td>${kr(o.capturedOre)}</td><td>${kr(o.refundedOre)}</td></tr>`,
+<td>${kr(o.amountOre)}</td><td data-testid="state" data-state="${o.state}">${esc(moneyStatus(o))}</td><td>${kr(o.capturedOre)}</td><td>${kr(o.refundedOre)}</td></tr>`,
     )
     .join('');
   return layout(
     'Back office',
-    `<h1>Back office</h1><table data-testid="orders"><tr><th>Order</th><th>Amount</th><th>State</th><th>Captured</th><th>Refunded</th></tr>${rows}</table>
+    `<h1>Back office</h1><table data-testid="orders"><tr><th>Order</th><th>Amount</th><th>Status</th><th>Captured</th><th>Refunded</th></tr>${rows}</table>
 <p><a href="/">Shop</a></p>`,
   );
 }
 
 export function backOfficeOrder(o: Order, vipps: PaymentDetailsRepresentation | string | null, message: string | null): string {
   const path = `/backoffice/orders/${encodeURIComponent(o.merchantOrderId)}`;
-  const canCancel = o.state === 'PENDING' || o.state === 'AWAITING_3DS' || remainingToCapture(o) > 0;
-  const history = o.history
-    .map((h) => `<tr><td>${esc(h.at)}</td><td>${esc(h.status)}</td><td>${kr(h.amountOre)}</td><td>${esc(h.result)}</td></tr>`)
+  const history = o.ledger
+    .map((e) => {
+      const last = e.attempts.at(-1);
+      const tries = e.attempts.length > 1 ? ` (attempt ${e.attempts.length})` : '';
+      return `<tr data-outcome="${e.outcome}"><td>${esc(last?.at ?? '')}</td><td>${esc(e.status)}</td><td>${kr(e.amountOre)}</td><td>${esc(last?.result ?? '')}${tries}</td><td><code>${esc(e.idempotencyKey)}</code></td></tr>`;
+    })
     .join('');
+  const pending = unconfirmed(o);
+  const retry = pending
+    ? `<p class="message">${esc(pending.status)} ${kr(pending.amountOre)} got no answer from Vipps.
+<form class="inline" method="post" action="${path}/${RETRY_ACTION[pending.status]}"><input type="hidden" name="amount" value="${esc(kr(pending.amountOre).replace(' kr', ''))}">
+<button type="submit">Retry ${esc(pending.status)} ${kr(pending.amountOre)}</button></form> (same Idempotency-Key: Vipps cannot apply it twice)</p>`
+    : '';
+  // While an operation has no answer, the only thing to send is that operation again.
+  const canCapture = !pending && remainingToCapture(o) > 0;
+  const canRefund = !pending && remainingToRefund(o) > 0;
+  const canCancel = o.state === 'PENDING' || o.state === 'AWAITING_3DS' || canCapture;
   let vippsView = '<p class="note">Not asked (nothing to show before the outcome).</p>';
   if (typeof vipps === 'string') vippsView = `<p class="message">${esc(vipps)}</p>`;
   else if (vipps) {
@@ -164,19 +179,19 @@ export function backOfficeOrder(o: Order, vipps: PaymentDetailsRepresentation | 
     `Order ${o.merchantOrderId}`,
     `<h1>Order ${esc(o.merchantOrderId)}</h1>${message ? `<p class="message" data-testid="message">${esc(message)}</p>` : ''}
 <div class="card"><p>${esc(o.product)}: ${kr(o.amountOre)} · pspTransactionId <code>${esc(o.pspTransactionId)}</code></p>
-<p>State <strong data-testid="state">${esc(o.state)}${o.voided ? ' (cancelled)' : ''}</strong> ${esc(o.reason ?? '')}</p>
+<p>Status <strong data-testid="state" data-state="${o.state}">${esc(moneyStatus(o))}</strong> ${esc(o.reason ?? '')}</p>
 <p data-testid="ledger">Captured ${kr(o.capturedOre)} · remaining to capture ${kr(remainingToCapture(o))} · refunded ${kr(o.refundedOre)} · remaining to refund ${kr(remainingToRefund(o))}</p>
 ${
-  remainingToCapture(o) > 0
+  canCapture
     ? `<form class="inline" method="post" action="${path}/capture"><label>Capture (kr) <input name="amount" value="${esc(kr(remainingToCapture(o)).replace(' kr', ''))}" size="10"></label> <button type="submit">Capture</button></form>`
     : ''
 }${canCancel ? `<form class="inline" method="post" action="${path}/cancel"><button type="submit">Cancel</button></form>` : ''}${
-  remainingToRefund(o) > 0
+  canRefund
     ? `<form class="inline" method="post" action="${path}/refund"><label>Refund (kr) <input name="amount" value="${esc(kr(remainingToRefund(o)).replace(' kr', ''))}" size="10"></label> <button type="submit">Refund</button></form>`
     : ''
 }
 </div>
-<h2>Status updates sent</h2><table data-testid="history"><tr><th>Time</th><th>Status</th><th>Amount</th><th>Vipps answered</th></tr>${history}</table>
+${retry}<h2>Status updates sent</h2><table data-testid="history"><tr><th>Time</th><th>Status</th><th>Amount</th><th>Vipps answered</th><th>Idempotency-Key</th></tr>${history}</table>
 <h2>What Vipps reports (details)</h2>${vippsView}
 <p><a href="/backoffice">All orders</a> · <a href="/orders/${encodeURIComponent(o.merchantOrderId)}">Customer's order page</a></p>`,
   );
