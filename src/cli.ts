@@ -49,7 +49,7 @@ variable (--public-url ↔ PUBLIC_URL); options win.
   --status-batch-schedule <s> STATUS_BATCH_SCHEDULE: immediate|nightly|manual|never
   --allow-loopback-callbacks <true|false>  ALLOW_LOOPBACK_CALLBACKS (default: true in test)
   --allow-private-callbacks <true|false>   ALLOW_PRIVATE_CALLBACKS (default false)
-  --sqlite-synchronous <FULL|NORMAL>       SQLITE_SYNCHRONOUS (default FULL: fsync per commit)
+  --sqlite-synchronous <FULL|NORMAL>       SQLITE_SYNCHRONOUS (default FULL: every acknowledged commit is on disk)
   --merchant-initial-status <ACTIVE|PENDING>  MERCHANT_INITIAL_STATUS of new sales units (default: ACTIVE in test, PENDING in production)
   --merchant-activation-delay-seconds <n>     MERCHANT_ACTIVATION_DELAY_SECONDS until PENDING becomes ACTIVE (default 300)
   --help                      this text

@@ -19,8 +19,9 @@ export interface Config {
   readonly publicUrlExplicit: boolean;
   readonly databaseUrl: string;
   /**
-   * SQLite `synchronous` pragma: FULL (default) fsyncs the WAL at every commit and survives power
-   * loss; NORMAL may lose the last commits on power loss (never corrupts). NORMAL exists for the
+   * Durability: FULL (default) acknowledges a write only once it is on disk (survives power loss:
+   * an fdatasync of the WAL per group commit, off the event loop, store/wal-sync.ts); NORMAL may
+   * lose the last commits on power loss (never corrupts). NORMAL exists for the
    * benchmark's durability comparison (docs/PERFORMANCE.md), not as a recommendation.
    */
   readonly sqliteSynchronous: SqliteSynchronous;
