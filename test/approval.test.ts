@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { luhnValid } from '../src/wallet/token-service.js';
 import { pspSpec } from './helpers/openapi.js';
@@ -179,6 +182,25 @@ describe('the approval engine', () => {
     assert.equal(r.json.state, 'FAILED');
     assert.equal(r.json.callbacks[0]?.outcome, 'CONNECTION_ERROR');
     assert.ok(r.json.callbacks[0]?.error);
+  });
+
+  it('does not follow a redirect: a 302 ends failed as HTTP_ERROR and nothing is sent to the Location', async () => {
+    const elsewhere = await PspStub.start();
+    try {
+      const { id } = await start();
+      stub.script(id, { status: 302, headers: { location: elsewhere.url }, body: { paymentInfo: { pspTransactionId: id, status: 'OK' } } });
+      const r = await ctl.approve(id);
+      assert.equal(r.json.state, 'FAILED');
+      assert.equal(r.json.callbacks.length, 1);
+      assert.equal(r.json.callbacks[0]?.outcome, 'HTTP_ERROR');
+      assert.equal(r.json.callbacks[0]?.httpStatus, 302);
+      assert.match(r.json.failureReason ?? '', /HTTP 302/);
+      assert.equal(stub.requestsFor(id).length, 1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(elsewhere.requests.length, 0, 'the Location was requested');
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it('runs the 3-D Secure loop: SOFT_DECLINE → 3dssuccess → a second call with another cryptogram → OK → RESERVED', async () => {
@@ -449,6 +471,53 @@ describe('restart', () => {
     } finally {
       await p.close();
       await stub.close();
+    }
+  });
+});
+
+describe('the connect-time address check', () => {
+  it('refuses an IP literal and a hostname that resolve to a refused address: the payment ends FAILED (ADDRESS_REFUSED), a TIMEOUT is recorded likewise', async () => {
+    const stub = await PspStub.start();
+    const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-address-'));
+    // Accepted while loopback callbacks were allowed; the platform then restarts without them.
+    let p = await startTestPlatform({ dir });
+    try {
+      const api = await PspApi.connect(p.url);
+      const port = new URL(stub.url).port;
+      const literal = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+      const named = initBody({ makePaymentUrl: `http://localhost:${port}/makepayment`, customerMobileNumber: DEMO.user });
+      const expiring = initBody({ makePaymentUrl: stub.url });
+      for (const body of [literal, named, expiring]) assert.equal((await api.init(body)).status, 200);
+      await p.running.close();
+      p = await startTestPlatform({ dir, clock: p.clock, env: { ALLOW_LOOPBACK_CALLBACKS: 'false' } });
+      const ctl = control(p);
+      for (const body of [literal, named]) {
+        const r = await ctl.approve(String(body.pspTransactionId));
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.state, 'FAILED');
+        assert.equal(r.json.callbacks.length, 1);
+        const [attempt] = r.json.callbacks as (PaymentView['callbacks'][number] & { status: string })[];
+        assert.equal(attempt?.status, 'DONE');
+        assert.equal(attempt?.outcome, 'ADDRESS_REFUSED');
+        assert.match(attempt?.error ?? '', /refused address/);
+        assert.match(r.json.failureReason ?? '', /not allowed/);
+      }
+      assert.equal((await ctl.advance(600)).status, 200);
+      const expired = await ctl.payment(String(expiring.pspTransactionId));
+      assert.equal(expired.json.state, 'EXPIRED');
+      assert.deepEqual(
+        (expired.json.callbacks as (PaymentView['callbacks'][number] & { status: string })[]).map((a) => [
+          a.paymentState,
+          a.status,
+          a.outcome,
+        ]),
+        [['TIMEOUT', 'DONE', 'ADDRESS_REFUSED']],
+      );
+      assert.equal(stub.requests.length, 0, 'the PSP was called on a refused address');
+    } finally {
+      await p.close();
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
