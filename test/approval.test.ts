@@ -335,6 +335,28 @@ describe('the approval engine', () => {
     assert.equal((await ctl.payment(notEligible.id)).json.state, 'INITIATED');
   });
 
+  it('sends the documented cryptogram of a magic amount on the first call only: the 3-D Secure resend gets a fresh one', async () => {
+    const { id } = await start({ amount: 3200 });
+    stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds'), ok(id));
+    assert.equal((await ctl.approve(id)).json.state, 'AWAITING_3DS');
+    const ops = stub.requestsFor(id)[0]?.body.operations as { url: string; operation: string }[];
+    await call(ops.find((o) => o.operation === '3dssuccess')?.url ?? '');
+    assert.equal((await ctl.payment(id)).json.state, 'RESERVED');
+    const tokens = stub.requestsFor(id).map((r) => r.body.networkToken as { number: string; cryptogram: string });
+    assert.equal(tokens.length, 2);
+    assert.deepEqual(
+      tokens.map((t) => t.number),
+      ['4111111111111111', '4111111111111111'],
+    );
+    assert.equal(tokens[0]?.cryptogram, 'uxToh3Ep6gsR8AAkvZALN19Iz34=');
+    assert.notEqual(tokens[1]?.cryptogram, tokens[0]?.cryptogram);
+    assert.equal(Buffer.from(tokens[1]?.cryptogram ?? '', 'base64').length, 20);
+    // Another payment of the same magic amount: its first call carries the documented value again.
+    const again = await start({ amount: 3200 });
+    await ctl.approve(again.id);
+    assert.equal((stub.requestsFor(again.id)[0]?.body.networkToken as { cryptogram: string }).cryptogram, 'uxToh3Ep6gsR8AAkvZALN19Iz34=');
+  });
+
   it('gives the same neutral answer for an unknown number, a user under 15 and a blocked user', async () => {
     await call(`${p.url}/_emulator/users`, {
       method: 'POST',

@@ -183,7 +183,7 @@ export class ApprovalEngine {
   ): Promise<ApprovalOutcome> {
     this.inFlight.add(payment.id);
     try {
-      const cryptogram = this.deps.tokens.cryptogramFor(token); // in memory only, for this one call
+      const cryptogram = this.deps.tokens.cryptogramFor(token, phase); // in memory only, for this one call
       const body = buildMakePaymentBody({
         pspTransactionId: payment.pspTransactionId,
         merchantSerialNumber: payment.merchantSerialNumber,
