@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { luhnValid } from '../src/wallet/token-service.js';
 import { pspSpec } from './helpers/openapi.js';
-import { call, DEMO, initBody, PspApi, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import {
+  call,
+  DEMO,
+  initBody,
+  OTHER_PSP,
+  PspApi,
+  type Reply,
+  seedWithOtherPsp,
+  startTestPlatform,
+  type TestPlatform,
+} from './helpers/platform.js';
 import { failWith, ok, PspStub, softDecline } from './helpers/psp-stub.js';
 
 const spec = pspSpec();
@@ -489,6 +499,63 @@ describe('restart', () => {
       assert.deepEqual(
         stub.requestsFor(String(body.pspTransactionId)).map((r) => r.body.paymentState),
         ['TIMEOUT'],
+      );
+    } finally {
+      await p.close();
+      await stub.close();
+    }
+  });
+});
+
+describe('force approve refusals (§2.10: 400, never 404 or 409)', () => {
+  it('answers 400 code 35 alike for an unknown id and another PSP’s payment, and 400 code 51 for a payment no longer pending', async () => {
+    const stub = await PspStub.start();
+    const p = await startTestPlatform({ seed: seedWithOtherPsp() });
+    try {
+      const api = await PspApi.connect(p.url);
+      const other = await PspApi.connect(p.url, OTHER_PSP);
+      const forceApprove = (id: string, token: string) =>
+        api.post<{ errorCode: string; errorMessage: string; contextId: string }[]>(`/psp/v3/integration-test/psppayments/${id}/approve`, {
+          customerPhoneNumber: DEMO.user,
+          token,
+        });
+      const errors = (r: Reply<{ errorCode: string; errorMessage: string; contextId: string }[]>) => {
+        assert.equal(r.status, 400, r.text);
+        assert.match(String(r.headers.get('content-type')), /^application\/json/);
+        assert.ok(Array.isArray(r.json) && r.json.length === 1);
+        assert.match(r.json[0]?.contextId ?? '', /\S/);
+        return r.json.map((e) => [e.errorCode, e.errorMessage]);
+      };
+
+      const foreignBody = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+      const foreignInit = await other.init(foreignBody);
+      assert.equal(foreignInit.status, 200, foreignInit.text);
+      const foreignToken = new URL(foreignInit.json.vippsRedirectUrl).searchParams.get('token') ?? '';
+      const foreign = errors(await forceApprove(String(foreignBody.pspTransactionId), foreignToken));
+      const unknown = errors(await forceApprove('unknown-payment-1', foreignToken));
+      assert.deepEqual(foreign, [['35', 'Requested Order not found']]);
+      assert.deepEqual(unknown, foreign);
+      assert.equal(stub.requests.length, 0);
+
+      const mine = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+      const init = await api.init(mine);
+      const token = new URL(init.json.vippsRedirectUrl).searchParams.get('token') ?? '';
+      const id = String(mine.pspTransactionId);
+      assert.equal((await forceApprove(id, token)).status, 200);
+      const notPending = [['51', 'Invalid request: the payment is not waiting for approval']];
+      assert.deepEqual(errors(await forceApprove(id, token)), notPending);
+      assert.equal(stub.requestsFor(id).length, 1);
+
+      const cancelled = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+      const cancelledInit = await api.init(cancelled);
+      const cancelledId = String(cancelled.pspTransactionId);
+      const headers = { 'Psp-Id': DEMO.pspId };
+      assert.equal((await call(`${p.url}/_emulator/payments/${cancelledId}/cancel`, { method: 'POST', headers })).status, 200);
+      const cancelledToken = new URL(cancelledInit.json.vippsRedirectUrl).searchParams.get('token') ?? '';
+      assert.deepEqual(errors(await forceApprove(cancelledId, cancelledToken)), notPending);
+      assert.deepEqual(
+        stub.requestsFor(cancelledId).map((r) => r.body.paymentState),
+        ['USER_CANCEL'],
       );
     } finally {
       await p.close();
