@@ -508,6 +508,125 @@ describe('restart', () => {
   });
 });
 
+describe('the due time is part of the guard (no sweep runs)', () => {
+  // SWEEP_INTERVAL_MS at its maximum and the clock moved directly (not through the control API):
+  // nothing expires the payments unless a user action meets them after their due time.
+  let p: TestPlatform;
+  let api: PspApi;
+  let stub: PspStub;
+  let ctl: ReturnType<typeof control>;
+  before(async () => {
+    stub = await PspStub.start();
+    p = await startTestPlatform({ env: { SWEEP_INTERVAL_MS: '60000' } });
+    api = await PspApi.connect(p.url);
+    ctl = control(p);
+  });
+  after(async () => {
+    await p.close();
+    await stub.close();
+  });
+  const start = async () => {
+    const body = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+    assert.equal((await api.init(body)).status, 200);
+    return String(body.pspTransactionId);
+  };
+  const errorOf = (r: { status: number; json: unknown }) => [
+    r.status,
+    (r.json as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
+  ];
+  const callbacksOf = async (id: string) =>
+    ((await ctl.payment(id)).json.callbacks as (PaymentView['callbacks'][number] & { status: string })[]).map((c) => [
+      c.paymentState,
+      c.status,
+    ]);
+
+  it('refuses in SQL: a user transition after the due time writes nothing, an expiry before it neither', async () => {
+    const id = await start();
+    const paymentRow = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, id);
+    assert.ok(paymentRow?.dueAt);
+    const { db } = p.running.platform.store;
+    const due = Date.parse(paymentRow.dueAt);
+    const { payments } = p.running.platform.repos;
+    assert.equal(await payments.transition(db, paymentRow.id, 'expire', new Date(due - 1).toISOString()), null);
+    assert.equal(await payments.transition(db, paymentRow.id, 'confirm', new Date(due).toISOString()), null);
+    assert.equal(await payments.transition(db, paymentRow.id, 'cancelByUser', new Date(due + 1).toISOString()), null);
+    assert.equal(
+      await payments.transition(db, paymentRow.id, 'identifyUser', new Date(due + 1).toISOString(), { user_phone: DEMO.user }),
+      null,
+    );
+    assert.equal((await payments.findById(paymentRow.id))?.state, 'INITIATED');
+  });
+
+  it('answers an approve 1 s after the due time as for an expired payment, expires it and sends the TIMEOUT (no ACCEPTED call)', async () => {
+    // The reference: a payment the sweep has expired.
+    const expiredId = await start();
+    p.clock.advance(301_000);
+    await p.running.platform.scheduler.runDue();
+    const reference = errorOf(await ctl.approve(expiredId));
+    assert.equal((await ctl.payment(expiredId)).json.state, 'EXPIRED');
+
+    const overdueId = await start();
+    p.clock.advance(301_000); // no sweep
+    assert.equal((await ctl.payment(overdueId)).json.state, 'INITIATED');
+    const r = await ctl.approve(overdueId);
+    assert.deepEqual(errorOf(r), reference);
+    assert.deepEqual(reference, [409, [['PaymentNotPending', 'The payment is not waiting for the user: state EXPIRED']]]);
+    assert.equal((await ctl.payment(overdueId)).json.state, 'EXPIRED');
+    assert.deepEqual(await callbacksOf(overdueId), [['TIMEOUT', 'DONE']]);
+    assert.deepEqual(
+      stub.requestsFor(overdueId).map((q) => q.body.paymentState),
+      ['TIMEOUT'],
+    );
+    // The next sweep finds nothing more to do for it.
+    await p.running.platform.scheduler.runDue();
+    assert.equal(stub.requestsFor(overdueId).length, 1);
+  });
+
+  it('answers a cancel after the due time as for an expired payment: TIMEOUT, not USER_CANCEL', async () => {
+    const id = await start();
+    p.clock.advance(301_000);
+    const r = await ctl.cancel(id);
+    assert.deepEqual(errorOf(r), [409, [['PaymentNotPending', 'The payment is not waiting for the user: state EXPIRED']]]);
+    assert.deepEqual(
+      stub.requestsFor(id).map((q) => q.body.paymentState),
+      ['TIMEOUT'],
+    );
+  });
+
+  it('refuses to identify the user (landing page phone number, app deeplink) after the due time', async () => {
+    const initiated = await start();
+    const pushed = await start();
+    const { engine, repos } = p.running.platform;
+    const paymentIdOf = async (id: string) => (await repos.payments.findByPspTransactionId(DEMO.pspId, id))?.id ?? '';
+    await engine.identifyUser(await paymentIdOf(pushed), DEMO.user);
+    p.clock.advance(301_000);
+    for (const id of [initiated, pushed]) {
+      await assert.rejects(engine.identifyUser(await paymentIdOf(id), DEMO.user), { key: 'PAYMENT_NOT_PENDING' });
+      assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+      assert.deepEqual(
+        stub.requestsFor(id).map((q) => q.body.paymentState),
+        ['TIMEOUT'],
+      );
+    }
+  });
+
+  it('does not resend makePayment when the 3-D Secure return comes after the due time: the payment expires', async () => {
+    const id = await start();
+    stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds'), ok(id));
+    assert.equal((await ctl.approve(id)).json.state, 'AWAITING_3DS');
+    p.clock.advance(301_000);
+    const ops = stub.requestsFor(id)[0]?.body.operations as { url: string; operation: string }[];
+    const page = await call(ops.find((o) => o.operation === '3dssuccess')?.url ?? '');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /expired/);
+    assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+    assert.deepEqual(
+      stub.requestsFor(id).map((q) => q.body.paymentState),
+      ['ACCEPTED', 'TIMEOUT'],
+    );
+  });
+});
+
 describe('force approve refusals (§2.10: 400, never 404 or 409)', () => {
   it('answers 400 code 35 alike for an unknown id and another PSP’s payment, and 400 code 51 for a payment no longer pending', async () => {
     const stub = await PspStub.start();

@@ -24,7 +24,7 @@ import {
 import type { Card } from '../domain/parties.js';
 import { canPayBusinesses, cardUsable } from '../domain/parties.js';
 import type { Payment } from '../domain/payment.js';
-import { TRANSITIONS } from '../domain/payment-lifecycle.js';
+import { expires, TRANSITIONS } from '../domain/payment-lifecycle.js';
 import { osloDate } from '../domain/time.js';
 import type { PaymentEvents } from '../events.js';
 import type { Platform } from '../platform.js';
@@ -35,6 +35,8 @@ import type { NetworkToken, TokenService } from '../wallet/token-service.js';
 export const THREE_DS_TTL_SECONDS = 300;
 /** A CONFIRMING payment whose call was cut off by a restart is failed this long after the deadline. */
 const RECOVERY_GRACE_MS = 30_000;
+/** What the user is told once the payment has expired (the sweep and a late user action alike). */
+const EXPIRED_MESSAGE = 'The payment request expired.';
 /** How many notification callbacks (TIMEOUT / USER_CANCEL) are delivered at once. */
 const NOTIFY_CONCURRENCY = 16;
 const SWEEP_BATCH = 1000;
@@ -85,6 +87,49 @@ export class ApprovalEngine {
     this.deps.events.emit({ paymentId: payment.id, state: payment.state, userPhone: payment.userPhone });
   }
 
+  /** A waiting payment whose due time has passed on the platform's clock, swept or not (§2.13). */
+  private overdue(payment: Payment, nowMs: number): boolean {
+    return expires(payment.state) && payment.dueAt !== null && Date.parse(payment.dueAt) <= nowMs;
+  }
+
+  /**
+   * The answer to a user action that lost: the payment is no longer waiting for the user. When it
+   * lost to the due time (the database refused it: `due_at > now` is in the guard) the payment is
+   * expired right here, exactly as the next sweep would do it, with its TIMEOUT callback — so the
+   * user gets the answer of an expired payment, and the payment does not linger in a waiting state
+   * until a sweep runs (docs/approval-engine.md).
+   */
+  private async refusal(paymentId: string, nowMs: number): Promise<ApiError> {
+    let current = await this.load(paymentId);
+    if (this.overdue(current, nowMs)) current = await this.expireNow(current, nowMs);
+    return new ApiError('PAYMENT_NOT_PENDING', {}, `state ${current.state}`);
+  }
+
+  /** Expires one overdue payment and sends its TIMEOUT callback (the sweep's work, for one payment). */
+  private async expireNow(payment: Payment, nowMs: number): Promise<Payment> {
+    const nowIso = iso(nowMs);
+    const attemptId = randomUUID();
+    const expired = await this.platform.store.db.transaction().execute(async (trx) => {
+      const updated = await this.platform.repos.payments.transition(trx, payment.id, 'expire', nowIso, {
+        due_at: null,
+        user_message: EXPIRED_MESSAGE,
+      });
+      if (!updated) return null;
+      await this.logFailedReservation(trx, updated, nowIso);
+      await this.platform.repos.callbacks.enqueue(trx, {
+        id: attemptId,
+        paymentId: payment.id,
+        paymentState: 'TIMEOUT',
+        createdAt: nowIso,
+      });
+      return updated;
+    });
+    if (!expired) return this.load(payment.id); // the sweep (or another late action) got there first
+    this.changed(expired);
+    await this.deliverNotification(expired, attemptId, 'TIMEOUT');
+    return expired;
+  }
+
   /** Whether this user may pay businesses: known, active and 15 or older (§2.3 code 81). */
   async eligibleUser(phoneNumber: string) {
     const user = await this.platform.repos.users.findByPhone(phoneNumber);
@@ -102,8 +147,9 @@ export class ApprovalEngine {
     const payment = await this.load(paymentId);
     const user = await this.eligibleUser(phoneNumber);
     if (!user) throw new ApiError('USER_NOT_AVAILABLE');
-    if (payment.state === 'AWAITING_USER' && payment.userPhone === phoneNumber) return payment;
     const nowMs = this.now();
+    if (this.overdue(payment, nowMs)) throw await this.refusal(paymentId, nowMs);
+    if (payment.state === 'AWAITING_USER' && payment.userPhone === phoneNumber) return payment;
     const { config } = this.platform;
     const due = Math.min(nowMs + config.appConfirmTtlSeconds * 1000, Date.parse(payment.createdAt) + config.paymentMaxLifeSeconds * 1000);
     const updated = await this.platform.store.db
@@ -111,7 +157,7 @@ export class ApprovalEngine {
       .execute((trx) =>
         this.platform.repos.payments.transition(trx, paymentId, 'identifyUser', iso(nowMs), { user_phone: phoneNumber, due_at: iso(due) }),
       );
-    if (!updated) throw new ApiError('PAYMENT_NOT_PENDING', {}, `state ${payment.state}`);
+    if (!updated) throw await this.refusal(paymentId, nowMs);
     this.changed(updated);
     return updated;
   }
@@ -123,7 +169,10 @@ export class ApprovalEngine {
    */
   async approve(paymentId: string, options: { phoneNumber?: string; cardId?: string } = {}): Promise<ApprovalOutcome> {
     const payment = await this.load(paymentId);
-    if (!TRANSITIONS.confirm.from.includes(payment.state)) throw new ApiError('PAYMENT_NOT_PENDING', {}, `state ${payment.state}`);
+    // Checked first, so an overdue payment answers exactly like an expired one.
+    if (!TRANSITIONS.confirm.from.includes(payment.state) || this.overdue(payment, this.now())) {
+      throw await this.refusal(paymentId, this.now());
+    }
     const phone = options.phoneNumber ?? payment.userPhone ?? payment.customerMobileNumber;
     if (!phone) throw new ApiError('PHONE_NUMBER_REQUIRED', {}, 'phoneNumber is required: no user is known for this payment');
     if (payment.state === 'AWAITING_USER' && payment.userPhone !== null && payment.userPhone !== phone) {
@@ -148,7 +197,7 @@ export class ApprovalEngine {
       await this.platform.repos.payments.appendEvent(trx, paymentId, iso(nowMs), 'confirmed', { card: card.cardId, brand: card.brand });
       return updated;
     });
-    if (!confirmed) throw new ApiError('PAYMENT_NOT_PENDING', {}, 'another action got there first');
+    if (!confirmed) throw await this.refusal(paymentId, nowMs);
     this.changed(confirmed);
     return this.deliverAccepted(confirmed, attemptId, token, card.bin, 'first');
   }
@@ -336,12 +385,14 @@ export class ApprovalEngine {
     const attempts = await this.platform.repos.callbacks.ofPayment(payment.id);
     const latest = attempts.filter((a) => a.paymentState === 'ACCEPTED').at(-1);
     if (payment.state !== 'AWAITING_3DS' || latest?.id !== attemptId) return { payment, outcome: null };
+    const nowMs = this.now();
+    // The return came after the 3-D Secure wait ran out: the payment expires, whatever the code.
+    if (this.overdue(payment, nowMs)) return { payment: await this.expireNow(payment, nowMs), outcome: null };
     const code = responseCode.toUpperCase();
     if (code === 'CANCEL') return this.cancel(payment.id, '3dscancel');
-    const nowMs = this.now();
     if (code !== 'OK') {
       const failed = await this.platform.store.db.transaction().execute(async (trx) => {
-        const updated = await this.platform.repos.payments.transition(trx, payment.id, 'fail', iso(nowMs), {
+        const updated = await this.platform.repos.payments.transition(trx, payment.id, 'fail3ds', iso(nowMs), {
           failure_reason: `3-D Secure failed (responsecode=${responseCode.slice(0, 40)})`,
           user_message: 'The card verification (3-D Secure) failed. You have not been charged.',
           due_at: null,
@@ -373,7 +424,10 @@ export class ApprovalEngine {
       });
       return updated;
     });
-    if (!resumed) return { payment: await this.load(payment.id), outcome: null };
+    if (!resumed) {
+      const current = await this.load(payment.id);
+      return { payment: this.overdue(current, nowMs) ? await this.expireNow(current, nowMs) : current, outcome: null };
+    }
     this.changed(resumed);
     return this.deliverAccepted(resumed, nextAttemptId, tokenResult.token, card.bin, '3ds');
   }
@@ -400,7 +454,7 @@ export class ApprovalEngine {
       });
       return updated;
     });
-    if (!cancelled) throw new ApiError('PAYMENT_NOT_PENDING', {}, `state ${payment.state}`);
+    if (!cancelled) throw await this.refusal(paymentId, nowMs);
     this.changed(cancelled);
     const outcome = await this.deliverNotification(cancelled, attemptId, 'USER_CANCEL');
     return { payment: cancelled, outcome };
@@ -435,7 +489,7 @@ export class ApprovalEngine {
     // Waiting payments: set-based, a chunk per transaction (one fsync per chunk, not per payment).
     for (;;) {
       const expired = await this.platform.store.db.transaction().execute(async (trx) => {
-        const rows = await this.platform.repos.payments.expireDue(trx, nowIso, SWEEP_BATCH, 'The payment request expired.');
+        const rows = await this.platform.repos.payments.expireDue(trx, nowIso, SWEEP_BATCH, EXPIRED_MESSAGE);
         const attempts = rows.map((payment) => ({ id: randomUUID(), paymentId: payment.id, paymentState: 'TIMEOUT' as const }));
         await this.platform.repos.callbacks.enqueueMany(trx, attempts, nowIso);
         return rows.map((payment, i) => ({ payment, attemptId: (attempts[i] as { id: string }).id }));
