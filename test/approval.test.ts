@@ -321,6 +321,26 @@ describe('the approval engine', () => {
     );
   });
 
+  it('caps the 3-D Secure wait at the payment’s 10 minutes in all: a soft decline at minute 8 expires at minute 10', async () => {
+    const { id } = await start();
+    stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds'));
+    await ctl.advance(240);
+    await p.running.platform.engine.identifyUser(await paymentId(p, id), DEMO.user);
+    await ctl.advance(240); // minute 8
+    const declined = await ctl.approve(id);
+    assert.equal(declined.json.state, 'AWAITING_3DS');
+    const view = declined.json as PaymentView & { createdAt: string; dueAt: string };
+    assert.equal(Date.parse(view.dueAt), Date.parse(view.createdAt) + 600_000);
+    await ctl.advance(115);
+    assert.equal((await ctl.payment(id)).json.state, 'AWAITING_3DS');
+    await ctl.advance(10); // past minute 10, well before 5 minutes after the soft decline
+    assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+    assert.deepEqual(
+      stub.requestsFor(id).map((r) => r.body.paymentState),
+      ['ACCEPTED', 'TIMEOUT'],
+    );
+  });
+
   it('gives the documented token for the magic amount 3200 and no ACCEPTED callback for 3100', async () => {
     const { id } = await start({ amount: 3200 });
     await ctl.approve(id, { cardId: 'kari-mastercard' });
