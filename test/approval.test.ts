@@ -365,6 +365,25 @@ describe('the approval engine', () => {
     assert.equal((await ctl.payment(notEligible.id)).json.state, 'INITIATED');
   });
 
+  it('keeps binNumber, tokenType and ECI of one scheme for a magic amount: 2200 with a Visa card sends the Mastercard token’s BIN', async () => {
+    const { id } = await start({ amount: 2200 });
+    const r = await ctl.approve(id, { cardId: 'kari-visa' });
+    assert.equal(r.json.state, 'RESERVED');
+    const [request] = stub.requestsFor(id);
+    spec.assertSchema('MakePaymentRequest', request?.body, { strictAdditional: true });
+    const body = request?.body as { binNumber: string; networkToken: Record<string, string> };
+    assert.deepEqual(
+      [body.binNumber, body.networkToken.number, body.networkToken.tokenType, body.networkToken.eci],
+      ['522660', '5226603115488031', 'MASTERCARD', '06'],
+    );
+    assert.deepEqual((r.json.callbacks[0] as unknown as { networkToken: unknown }).networkToken, {
+      tokenType: 'MASTERCARD',
+      last4: '8031',
+      bin: '522660',
+      eci: '06',
+    });
+  });
+
   it('sends the documented cryptogram of a magic amount on the first call only: the 3-D Secure resend gets a fresh one', async () => {
     const { id } = await start({ amount: 3200 });
     stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds'), ok(id));

@@ -202,7 +202,7 @@ export class ApprovalEngine {
     });
     if (!confirmed) throw await this.refusal(paymentId, nowMs);
     this.changed(confirmed);
-    return this.deliverAccepted(confirmed, attemptId, token, card.bin, 'first');
+    return this.deliverAccepted(confirmed, attemptId, token, 'first');
   }
 
   private chooseCard(cards: readonly Card[], cardId: string | undefined): Card {
@@ -230,7 +230,6 @@ export class ApprovalEngine {
     payment: Payment,
     attemptId: string,
     token: NetworkToken,
-    bin: string,
     phase: 'first' | '3ds',
   ): Promise<ApprovalOutcome> {
     this.inFlight.add(payment.id);
@@ -241,7 +240,7 @@ export class ApprovalEngine {
         merchantSerialNumber: payment.merchantSerialNumber,
         paymentState: 'ACCEPTED',
         card: {
-          bin,
+          bin: token.binNumber,
           token: {
             number: token.number,
             cryptogram,
@@ -258,7 +257,7 @@ export class ApprovalEngine {
       const { answer, result } = sent;
       const attemptResult: AttemptResult = {
         ...result,
-        token: { type: token.tokenType, last4: token.number.slice(-4), bin, eci: token.eci },
+        token: { type: token.tokenType, last4: token.number.slice(-4), bin: token.binNumber, eci: token.eci },
       };
       const nowIso = iso(this.now());
       const secondSoftDecline = phase === '3ds' && answer.outcome === 'SOFT_DECLINE';
@@ -443,7 +442,7 @@ export class ApprovalEngine {
       return { payment: this.overdue(current, nowMs) ? await this.expireNow(current, nowMs) : current, outcome: null };
     }
     this.changed(resumed);
-    return this.deliverAccepted(resumed, nextAttemptId, tokenResult.token, card.bin, '3ds');
+    return this.deliverAccepted(resumed, nextAttemptId, tokenResult.token, '3ds');
   }
 
   /** The user cancels (landing page, app, or the 3dscancel return URL): USER_CANCEL to the PSP. */

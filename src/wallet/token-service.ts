@@ -14,6 +14,11 @@ export interface NetworkToken {
   readonly expiryMonth: string;
   readonly expiryYear: string;
   readonly tokenType: CardBrand;
+  /**
+   * The makePayment `binNumber` (§2.5): the card's BIN; for a magic amount the first six digits of
+   * the documented token, so the BIN, `tokenType` and ECI always name the same scheme.
+   */
+  readonly binNumber: string;
   /** ECI the token requestor sends: 07 for Visa, 06 for Mastercard (§2.6 scheme notes). */
   readonly eci: '07' | '06';
   /**
@@ -76,6 +81,7 @@ export class TokenService {
         eligible: true,
         token: {
           number: magic.number,
+          binNumber: magic.number.slice(0, 6),
           expiryMonth: magic.month,
           expiryYear: magic.year,
           tokenType,
@@ -92,6 +98,7 @@ export class TokenService {
       eligible: true,
       token: {
         number: `${partial}${luhnCheckDigit(partial)}`,
+        binNumber: card.bin,
         // A token lives at most as long as its card (tokens are refreshed with the card).
         expiryMonth: card.expiryMonth,
         expiryYear: card.expiryYear,
