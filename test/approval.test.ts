@@ -770,6 +770,104 @@ describe('the connect-time address check', () => {
   });
 });
 
+describe('a notification cut off by a restart', () => {
+  it('records the cut-off TIMEOUT as ABANDONED, sends it once more after the restart and erases the makePaymentToken', async () => {
+    const stub = await PspStub.start();
+    const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-cutoff-'));
+    const env = { SWEEP_INTERVAL_MS: '60000', CALLBACK_TIMEOUT_MS: '1500' };
+    let p = await startTestPlatform({ dir, env });
+    let orphan: Promise<void> = Promise.resolve();
+    try {
+      const api = await PspApi.connect(p.url);
+      const body = initBody({ makePaymentUrl: stub.url });
+      const id = String(body.pspTransactionId);
+      assert.equal((await api.init(body)).status, 200);
+      // The PSP holds the TIMEOUT open; the platform stops (its database closes) in the middle.
+      stub.script(id, { ...ok(id), delayMs: 2500 }, ok(id));
+      p.clock.advance(301_000);
+      orphan = p.running.platform.engine.sweep(p.clock.now()).catch(() => undefined); // dies with the platform
+      while (stub.requestsFor(id).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await p.running.close();
+
+      p = await startTestPlatform({ dir, env, clock: p.clock });
+      const paymentIdOf = async () => (await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, id))?.id ?? '';
+      const before = await p.running.platform.repos.callbacks.ofPayment(await paymentIdOf());
+      assert.deepEqual(
+        before.map((a) => [a.paymentState, a.status]),
+        [['TIMEOUT', 'IN_FLIGHT']],
+      );
+      assert.notEqual(await p.running.platform.repos.payments.sealedMakePaymentToken(await paymentIdOf()), null);
+
+      await p.running.platform.scheduler.runDue();
+      const attempts = await p.running.platform.repos.callbacks.ofPayment(await paymentIdOf());
+      assert.deepEqual(
+        attempts.map((a) => [a.paymentState, a.status, a.outcome]),
+        [
+          ['TIMEOUT', 'DONE', 'ABANDONED'],
+          ['TIMEOUT', 'DONE', 'OK'],
+        ],
+      );
+      assert.match(attempts[0]?.error ?? '', /platform stopped/);
+      const requests = stub.requestsFor(id);
+      assert.deepEqual(
+        requests.map((r) => r.body.paymentState),
+        ['TIMEOUT', 'TIMEOUT'],
+      );
+      assert.equal(requests[1]?.headers.authorization, body.makePaymentToken);
+      assert.equal(await p.running.platform.repos.payments.sealedMakePaymentToken(await paymentIdOf()), null);
+      // Nothing more on the next sweeps.
+      await p.running.platform.scheduler.runDue();
+      assert.equal(stub.requestsFor(id).length, 2);
+    } finally {
+      await p.close();
+      await orphan;
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up after the resend was cut off too: ABANDONED twice, no third call, the makePaymentToken erased', async () => {
+    const stub = await PspStub.start();
+    const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-cutoff-'));
+    const env = { SWEEP_INTERVAL_MS: '60000', CALLBACK_TIMEOUT_MS: '1500' };
+    let p = await startTestPlatform({ dir, env });
+    const orphans: Promise<unknown>[] = [];
+    try {
+      const api = await PspApi.connect(p.url);
+      const body = initBody({ makePaymentUrl: stub.url });
+      const id = String(body.pspTransactionId);
+      assert.equal((await api.init(body)).status, 200);
+      const paymentRow = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, id);
+      stub.script(id, { ...ok(id), delayMs: 2500 }, { ...ok(id), delayMs: 2500 }, ok(id));
+      // The user cancels; the platform stops while the USER_CANCEL is held open, twice.
+      orphans.push(p.running.platform.engine.cancel(paymentRow?.id ?? '', 'test').catch(() => undefined));
+      for (const n of [1, 2]) {
+        while (stub.requestsFor(id).length < n) await new Promise((resolve) => setTimeout(resolve, 10));
+        await p.running.close();
+        p = await startTestPlatform({ dir, env, clock: p.clock });
+        // The sweep after the restart resends; the platform stops again in the middle of that call.
+        if (n === 1) orphans.push(p.running.platform.engine.sweep(p.clock.now()).catch(() => undefined));
+      }
+      await p.running.platform.scheduler.runDue();
+      const attempts = await p.running.platform.repos.callbacks.ofPayment(paymentRow?.id ?? '');
+      assert.deepEqual(
+        attempts.map((a) => [a.paymentState, a.status, a.outcome]),
+        [
+          ['USER_CANCEL', 'DONE', 'ABANDONED'],
+          ['USER_CANCEL', 'DONE', 'ABANDONED'],
+        ],
+      );
+      assert.equal(stub.requestsFor(id).length, 2);
+      assert.equal(await p.running.platform.repos.payments.sealedMakePaymentToken(paymentRow?.id ?? ''), null);
+    } finally {
+      await p.close();
+      await Promise.all(orphans);
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the production profile', () => {
   it('has no force approve and no control API', async () => {
     const p = await startTestPlatform({ env: { PROFILE: 'production' } });

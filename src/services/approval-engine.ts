@@ -28,7 +28,7 @@ import { expires, TRANSITIONS } from '../domain/payment-lifecycle.js';
 import { osloDate } from '../domain/time.js';
 import type { PaymentEvents } from '../events.js';
 import type { Platform } from '../platform.js';
-import type { AttemptResult } from '../store/callback-attempts.js';
+import type { AttemptResult, CallbackAttempt } from '../store/callback-attempts.js';
 import type { NetworkToken, TokenService } from '../wallet/token-service.js';
 
 /**
@@ -40,6 +40,11 @@ export const THREE_DS_TTL_SECONDS = 300;
 const RECOVERY_GRACE_MS = 30_000;
 /** What the user is told once the payment has expired (the sweep and a late user action alike). */
 const EXPIRED_MESSAGE = 'The payment request expired.';
+/**
+ * How many times one notification (TIMEOUT / USER_CANCEL) of a payment is sent at most: the first
+ * call, and one resend when a restart cut the first off (docs/approval-engine.md).
+ */
+const MAX_NOTIFICATION_SENDS = 2;
 /** How many notification callbacks (TIMEOUT / USER_CANCEL) are delivered at once. */
 const NOTIFY_CONCURRENCY = 16;
 const SWEEP_BATCH = 1000;
@@ -70,6 +75,11 @@ export function operationsFor(publicUrl: string, attemptId: string): { url: stri
 export class ApprovalEngine {
   /** Payments whose ACCEPTED call is in flight in this process (the sweep leaves them alone). */
   private readonly inFlight = new Set<string>();
+  /**
+   * Notification attempts being sent by this process. An attempt that is IN_FLIGHT in the
+   * database but not here was cut off by a restart.
+   */
+  private readonly notifying = new Set<string>();
   private readonly platform: Platform;
 
   constructor(private readonly deps: ApprovalDeps) {
@@ -480,7 +490,13 @@ export class ApprovalEngine {
       merchantSerialNumber: payment.merchantSerialNumber,
       paymentState: state,
     });
-    const sent = await this.send(payment, attemptId, body);
+    this.notifying.add(attemptId);
+    let sent: Awaited<ReturnType<ApprovalEngine['send']>>;
+    try {
+      sent = await this.send(payment, attemptId, body);
+    } finally {
+      this.notifying.delete(attemptId);
+    }
     if (!sent) return null;
     await this.platform.store.db.transaction().execute(async (trx) => {
       await this.platform.repos.callbacks.complete(trx, attemptId, { ...sent.result, token: null });
@@ -530,13 +546,58 @@ export class ApprovalEngine {
     const queued = new Set(notifications.map((n) => n.attemptId));
     for (const attempt of await this.platform.repos.callbacks.listUnfinished(SWEEP_BATCH)) {
       if (attempt.paymentState === 'ACCEPTED' || queued.has(attempt.id)) continue;
-      if (attempt.status !== 'PENDING') continue;
-      notifications.push({ payment: await this.load(attempt.paymentId), attemptId: attempt.id });
+      if (attempt.status === 'PENDING') {
+        notifications.push({ payment: await this.load(attempt.paymentId), attemptId: attempt.id });
+      } else if (!this.notifying.has(attempt.id)) {
+        const resend = await this.resolveCutOffNotification(attempt, nowIso);
+        if (resend) notifications.push(resend);
+      }
     }
     await runWithConcurrency(notifications, NOTIFY_CONCURRENCY, async ({ payment, attemptId }) => {
       const attempt = await this.platform.repos.callbacks.findById(attemptId);
       if (attempt) await this.deliverNotification(payment, attemptId, attempt.paymentState);
     });
+  }
+
+  /**
+   * A TIMEOUT or USER_CANCEL call cut off by a restart (IN_FLIGHT in the database, not in flight
+   * here): nobody knows whether the PSP got it. It is recorded as ABANDONED and sent again once as
+   * a new attempt — a notification carries no cryptogram, so a resend is safe, and a PSP that never
+   * got it would otherwise never learn the outcome; the PSP may get it twice (it should answer
+   * both FAIL 93). If the resend was cut off too, the makePaymentToken is erased and nothing more
+   * is sent. Returns the resend to deliver, if any.
+   */
+  private async resolveCutOffNotification(
+    attempt: CallbackAttempt,
+    nowIso: string,
+  ): Promise<{ payment: Payment; attemptId: string } | null> {
+    const sends = (await this.platform.repos.callbacks.ofPayment(attempt.paymentId)).filter(
+      (a) => a.paymentState === attempt.paymentState,
+    ).length;
+    const resendId = sends < MAX_NOTIFICATION_SENDS ? randomUUID() : null;
+    const resolved = await this.platform.store.db.transaction().execute(async (trx) => {
+      const abandoned = await this.platform.repos.callbacks.abandonInFlight(
+        trx,
+        attempt.id,
+        nowIso,
+        'the platform stopped before the answer arrived',
+      );
+      if (!abandoned) return false;
+      if (resendId) {
+        await this.platform.repos.callbacks.enqueue(trx, {
+          id: resendId,
+          paymentId: attempt.paymentId,
+          paymentState: attempt.paymentState,
+          createdAt: nowIso,
+        });
+      } else {
+        await trx.updateTable('payments').set({ make_payment_token_sealed: null }).where('id', '=', attempt.paymentId).execute();
+      }
+      return true;
+    });
+    if (!resolved || !resendId) return null;
+    this.platform.log.warn({ paymentId: attempt.paymentId, attemptId: attempt.id, resendId }, 'notification cut off by a restart: resent');
+    return { payment: await this.load(attempt.paymentId), attemptId: resendId };
   }
 
   /** Fails a payment whose ACCEPTED call was cut off (no answer can arrive in time any more). */
