@@ -666,6 +666,68 @@ describe('the due time is part of the guard (no sweep runs)', () => {
   });
 });
 
+describe('the MSN in makePayment (psp-v3.yaml MakePaymentRequest: merchantSerialNumber ^\\d{6}$)', () => {
+  it('sends a sales unit created through the Merchant API a 6-digit MSN that fits the schema; a seeded 10- or 5-digit MSN verbatim', async () => {
+    const stub = await PspStub.start();
+    const seed = seedWithOtherPsp();
+    const shop = seed.merchants[0];
+    assert.ok(shop);
+    for (const msn of ['1234567890', '12345']) seed.merchants.push({ ...shop, merchantSerialNumber: msn, name: `Shop ${msn}` });
+    const p = await startTestPlatform({ seed });
+    try {
+      const token = (await PspApi.connect(p.url)).token;
+      const created = await call<{ merchantSerialNumber: string }>(`${p.url}/merchant-management/psp/v1/merchants`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Ocp-Apim-Subscription-Key': DEMO.subscriptionKey,
+          'Content-Type': 'application/json',
+          'Idempotency-Key': `msn-${Date.now()}`,
+        },
+        body: JSON.stringify({
+          name: 'Merchant API Shop',
+          address: { addressLine1: 'Robert Levins gate 5', city: 'Oslo', country: 'NO', postCode: '0154' },
+          logo: '',
+          organizationNumber: '918130047',
+          companyName: 'Vipps Teknologi AS',
+          companyEmail: 'developer@vippsmobilepay.com',
+          mccCode: '5411',
+          email: 'developer@vippsmobilepay.com',
+          website: 'https://vipps.com',
+        }),
+      });
+      assert.equal(created.status, 200, created.text);
+      const bodies = new Map<string, Record<string, unknown>>();
+      for (const msn of [created.json.merchantSerialNumber, '1234567890', '12345']) {
+        const api = new PspApi(p.url, token, { ...DEMO, msn });
+        const body = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+        const init = await api.init(body);
+        assert.equal(init.status, 200, init.text);
+        const id = String(body.pspTransactionId);
+        const r = await call<PaymentView>(`${p.url}/_emulator/payments/${id}/approve`, {
+          method: 'POST',
+          headers: { 'Psp-Id': DEMO.pspId, 'Content-Type': 'application/json' },
+          body: '{}',
+        });
+        assert.equal(r.json.state, 'RESERVED', r.text);
+        bodies.set(msn, stub.requestsFor(id)[0]?.body ?? {});
+      }
+      // Generated MSNs are 6 digits: the request is exactly the schema.
+      spec.assertSchema('MakePaymentRequest', bodies.get(created.json.merchantSerialNumber), { strictAdditional: true });
+      // Seeded MSNs of other widths are sent as they are (docs/differences.md): only that field breaks the pattern.
+      for (const msn of ['1234567890', '12345']) {
+        const body = bodies.get(msn) ?? {};
+        assert.equal(body.merchantSerialNumber, msn);
+        assert.throws(() => spec.assertSchema('MakePaymentRequest', body), /merchantSerialNumber/);
+        spec.assertSchema('MakePaymentRequest', { ...body, merchantSerialNumber: '123456' }, { strictAdditional: true });
+      }
+    } finally {
+      await p.close();
+      await stub.close();
+    }
+  });
+});
+
 describe('force approve refusals (§2.10: 400, never 404 or 409)', () => {
   it('answers 400 code 35 alike for an unknown id and another PSP’s payment, and 400 code 51 for a payment no longer pending', async () => {
     const stub = await PspStub.start();
