@@ -407,6 +407,47 @@ describe('the approval engine', () => {
     assert.equal(againToken?.cryptogram, 'uxToh3Ep6gsR8AAkvZALN19Iz34=');
   });
 
+  it('refuses an expired card and a card that is not token-eligible (demo users 94567890, 95678901): 400 CardNotUsable, no call', async () => {
+    const refused = [['CardNotUsable', 'The card is expired or cannot be used for payments']];
+    for (const [phoneNumber, cardId] of [
+      ['94567890', 'eva-visa-expired'],
+      ['95678901', 'nils-mastercard'],
+    ] as const) {
+      const { id } = await start({ customerMobileNumber: phoneNumber });
+      for (const body of [{}, { cardId }, { phoneNumber, cardId }]) {
+        const r = await ctl.approve(id, body);
+        assert.equal(r.status, 400, `${phoneNumber} ${JSON.stringify(body)}: ${r.text}`);
+        assert.deepEqual(
+          (r.json as unknown as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
+          refused,
+        );
+      }
+      // The engine itself, as the app calls it.
+      await assert.rejects(p.running.platform.engine.approve(await paymentId(p, id), { phoneNumber }), { key: 'CARD_NOT_USABLE' });
+      assert.equal(stub.requestsFor(id).length, 0);
+      assert.equal((await ctl.payment(id)).json.state, 'INITIATED');
+    }
+  });
+
+  it('shows a timed-out payment in details as a failed reservation with a zero summary (docs/approval-engine.md)', async () => {
+    const { id } = await start({ amount: 23456 });
+    await ctl.advance(600);
+    assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+    const details = await api.details(id);
+    assert.equal(details.status, 200);
+    spec.assertResponse('/v3/psppayments/{pspTransactionId}/details', 'get', 200, details.json);
+    assert.deepEqual(
+      details.json.transactionLogHistory.map((e) => [e.operation, e.amount, e.operationSuccess]),
+      [['RESERVED', 23456, false]],
+    );
+    assert.deepEqual(details.json.transactionSummary, {
+      capturedAmount: 0,
+      remainingAmountToCapture: 0,
+      refundedAmount: 0,
+      remainingAmountToRefund: 0,
+    });
+  });
+
   it('gives the same neutral answer for an unknown number, a user under 15 and a blocked user', async () => {
     await call(`${p.url}/_emulator/users`, {
       method: 'POST',
@@ -471,6 +512,41 @@ describe('the approval engine', () => {
     assert.equal(r.text, '');
     assert.equal((await ctl.payment(id)).json.state, 'RESERVED');
     assert.equal(stub.requestsFor(id).length, 1);
+  });
+
+  it('force approves magic amounts: 3100 answers 400 CardNotEligible with no ACCEPTED call, 3200 sends the documented token', async () => {
+    const forceApprove = (id: string, redirect: string) =>
+      api.post(`/psp/v3/integration-test/psppayments/${id}/approve`, {
+        customerPhoneNumber: DEMO.user,
+        token: new URL(redirect).searchParams.get('token') ?? '',
+      });
+    const notEligible = await start({ amount: 3100 });
+    const refused = await forceApprove(notEligible.id, notEligible.redirect);
+    assert.equal(refused.status, 400, refused.text);
+    assert.deepEqual(
+      (refused.json as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
+      [['CardNotEligible', 'Card not eligible']],
+    );
+    assert.equal(stub.requestsFor(notEligible.id).length, 0);
+    assert.equal((await ctl.payment(notEligible.id)).json.state, 'INITIATED');
+
+    const magic = await start({ amount: 3200 });
+    const r = await forceApprove(magic.id, magic.redirect);
+    assert.equal(r.status, 200, r.text);
+    const [request, ...more] = stub.requestsFor(magic.id);
+    assert.equal(more.length, 0);
+    spec.assertSchema('MakePaymentRequest', request?.body, { strictAdditional: true });
+    const body = request?.body as { binNumber: string; networkToken: Record<string, string> };
+    assert.equal(body.binNumber, '411111');
+    assert.deepEqual(body.networkToken, {
+      number: '4111111111111111',
+      cryptogram: 'uxToh3Ep6gsR8AAkvZALN19Iz34=',
+      expiryMonth: '03',
+      expiryYear: '2030',
+      tokenType: 'VISA',
+      eci: '07',
+    });
+    assert.equal((await ctl.payment(magic.id)).json.state, 'RESERVED');
   });
 });
 
