@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WalSync } from '../src/store/wal-sync.js';
 import { luhnValid } from '../src/wallet/token-service.js';
 import { pspSpec } from './helpers/openapi.js';
 import {
@@ -288,6 +289,36 @@ describe('the approval engine', () => {
     );
     assert.equal((await ctl.cancel(id)).status, 409);
     assert.equal((await ctl.approve(id)).status, 409);
+  });
+
+  it('answers a cancel only once the PSP has the USER_CANCEL, even when a sweep reads the outbox during the commit', async () => {
+    const { platform } = p.running;
+    // A slow disk: every group commit's sync takes 30 ms, the window in which other reads on the
+    // one connection already see the committed-but-not-synced USER_CANCEL attempt.
+    const realSync = WalSync.prototype.sync;
+    WalSync.prototype.sync = async function (this: WalSync) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return realSync.call(this);
+    };
+    try {
+      for (let i = 0; i < 5; i++) {
+        const { id } = await start();
+        // A sweep commits first (its sync takes 30 ms); the cancel commits 5 ms later, in the next
+        // group, so the sweep reads the outbox while the cancel waits for its own sync.
+        const sweep = platform.engine.sweep(platform.clock.now());
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        try {
+          const result = await platform.engine.cancel(await paymentId(p, id), 'test');
+          assert.equal(result.outcome, 'OK', 'the cancel made the USER_CANCEL call itself');
+          assert.equal(stub.requestsFor(id).length, 1, 'the PSP had the USER_CANCEL when the cancel answered');
+        } finally {
+          await sweep;
+        }
+        assert.equal(stub.requestsFor(id).length, 1);
+      }
+    } finally {
+      WalSync.prototype.sync = realSync;
+    }
   });
 
   it('sends exactly one TIMEOUT callback when the clock passes 10 minutes', async () => {

@@ -76,8 +76,10 @@ export class ApprovalEngine {
   /** Payments whose ACCEPTED call is in flight in this process (the sweep leaves them alone). */
   private readonly inFlight = new Set<string>();
   /**
-   * Notification attempts being sent by this process. An attempt that is IN_FLIGHT in the
-   * database but not here was cut off by a restart.
+   * Notification attempts this process is about to send or sending: the sweep leaves them alone,
+   * so a user's cancel answers once the PSP has been told (the 1 s sweep would otherwise race it
+   * for the committed attempt). An attempt that is IN_FLIGHT in the database but not here was cut
+   * off by a restart.
    */
   private readonly notifying = new Set<string>();
   private readonly platform: Platform;
@@ -122,22 +124,32 @@ export class ApprovalEngine {
   private async expireNow(payment: Payment, nowMs: number): Promise<Payment> {
     const nowIso = iso(nowMs);
     const attemptId = randomUUID();
-    const expired = await this.platform.store.db.transaction().execute(async (trx) => {
-      const updated = await this.platform.repos.payments.transition(trx, payment.id, 'expire', nowIso, {
-        due_at: null,
-        user_message: EXPIRED_MESSAGE,
+    this.notifying.add(attemptId);
+    const expired = await this.platform.store.db
+      .transaction()
+      .execute(async (trx) => {
+        const updated = await this.platform.repos.payments.transition(trx, payment.id, 'expire', nowIso, {
+          due_at: null,
+          user_message: EXPIRED_MESSAGE,
+        });
+        if (!updated) return null;
+        await this.logFailedReservation(trx, updated, nowIso);
+        await this.platform.repos.callbacks.enqueue(trx, {
+          id: attemptId,
+          paymentId: payment.id,
+          paymentState: 'TIMEOUT',
+          createdAt: nowIso,
+        });
+        return updated;
+      })
+      .catch((error: unknown) => {
+        this.notifying.delete(attemptId);
+        throw error;
       });
-      if (!updated) return null;
-      await this.logFailedReservation(trx, updated, nowIso);
-      await this.platform.repos.callbacks.enqueue(trx, {
-        id: attemptId,
-        paymentId: payment.id,
-        paymentState: 'TIMEOUT',
-        createdAt: nowIso,
-      });
-      return updated;
-    });
-    if (!expired) return this.load(payment.id); // the sweep (or another late action) got there first
+    if (!expired) {
+      this.notifying.delete(attemptId);
+      return this.load(payment.id); // the sweep (or another late action) got there first
+    }
     this.changed(expired);
     await this.deliverNotification(expired, attemptId, 'TIMEOUT');
     return expired;
@@ -460,24 +472,34 @@ export class ApprovalEngine {
     const payment = await this.load(paymentId);
     const nowMs = this.now();
     const attemptId = randomUUID();
-    const cancelled = await this.platform.store.db.transaction().execute(async (trx) => {
-      const updated = await this.platform.repos.payments.transition(trx, paymentId, 'cancelByUser', iso(nowMs), {
-        due_at: null,
-        user_message: 'You cancelled the payment.',
+    this.notifying.add(attemptId);
+    const cancelled = await this.platform.store.db
+      .transaction()
+      .execute(async (trx) => {
+        const updated = await this.platform.repos.payments.transition(trx, paymentId, 'cancelByUser', iso(nowMs), {
+          due_at: null,
+          user_message: 'You cancelled the payment.',
+        });
+        if (!updated) return null;
+        await this.platform.repos.payments.appendEvent(trx, paymentId, iso(nowMs), 'cancelled', { via });
+        await this.platform.repos.callbacks.enqueue(trx, { id: attemptId, paymentId, paymentState: 'USER_CANCEL', createdAt: iso(nowMs) });
+        await this.platform.repos.payments.appendLog(trx, paymentId, {
+          operation: 'CANCELLED',
+          amount: payment.amount,
+          paymentText: payment.paymentText,
+          success: true,
+          at: iso(nowMs),
+        });
+        return updated;
+      })
+      .catch((error: unknown) => {
+        this.notifying.delete(attemptId);
+        throw error;
       });
-      if (!updated) return null;
-      await this.platform.repos.payments.appendEvent(trx, paymentId, iso(nowMs), 'cancelled', { via });
-      await this.platform.repos.callbacks.enqueue(trx, { id: attemptId, paymentId, paymentState: 'USER_CANCEL', createdAt: iso(nowMs) });
-      await this.platform.repos.payments.appendLog(trx, paymentId, {
-        operation: 'CANCELLED',
-        amount: payment.amount,
-        paymentText: payment.paymentText,
-        success: true,
-        at: iso(nowMs),
-      });
-      return updated;
-    });
-    if (!cancelled) throw await this.refusal(paymentId, nowMs);
+    if (!cancelled) {
+      this.notifying.delete(attemptId);
+      throw await this.refusal(paymentId, nowMs);
+    }
     this.changed(cancelled);
     const outcome = await this.deliverNotification(cancelled, attemptId, 'USER_CANCEL');
     return { payment: cancelled, outcome };
@@ -545,10 +567,10 @@ export class ApprovalEngine {
     }
     const queued = new Set(notifications.map((n) => n.attemptId));
     for (const attempt of await this.platform.repos.callbacks.listUnfinished(SWEEP_BATCH)) {
-      if (attempt.paymentState === 'ACCEPTED' || queued.has(attempt.id)) continue;
+      if (attempt.paymentState === 'ACCEPTED' || queued.has(attempt.id) || this.notifying.has(attempt.id)) continue;
       if (attempt.status === 'PENDING') {
         notifications.push({ payment: await this.load(attempt.paymentId), attemptId: attempt.id });
-      } else if (!this.notifying.has(attempt.id)) {
+      } else {
         const resend = await this.resolveCutOffNotification(attempt, nowIso);
         if (resend) notifications.push(resend);
       }
