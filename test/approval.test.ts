@@ -1,8 +1,22 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { WalSync } from '../src/store/wal-sync.js';
 import { luhnValid } from '../src/wallet/token-service.js';
 import { pspSpec } from './helpers/openapi.js';
-import { call, DEMO, initBody, PspApi, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import {
+  call,
+  DEMO,
+  initBody,
+  OTHER_PSP,
+  PspApi,
+  type Reply,
+  seedWithOtherPsp,
+  startTestPlatform,
+  type TestPlatform,
+} from './helpers/platform.js';
 import { failWith, ok, PspStub, softDecline } from './helpers/psp-stub.js';
 
 const spec = pspSpec();
@@ -181,6 +195,25 @@ describe('the approval engine', () => {
     assert.ok(r.json.callbacks[0]?.error);
   });
 
+  it('does not follow a redirect: a 302 ends failed as HTTP_ERROR and nothing is sent to the Location', async () => {
+    const elsewhere = await PspStub.start();
+    try {
+      const { id } = await start();
+      stub.script(id, { status: 302, headers: { location: elsewhere.url }, body: { paymentInfo: { pspTransactionId: id, status: 'OK' } } });
+      const r = await ctl.approve(id);
+      assert.equal(r.json.state, 'FAILED');
+      assert.equal(r.json.callbacks.length, 1);
+      assert.equal(r.json.callbacks[0]?.outcome, 'HTTP_ERROR');
+      assert.equal(r.json.callbacks[0]?.httpStatus, 302);
+      assert.match(r.json.failureReason ?? '', /HTTP 302/);
+      assert.equal(stub.requestsFor(id).length, 1);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(elsewhere.requests.length, 0, 'the Location was requested');
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('runs the 3-D Secure loop: SOFT_DECLINE → 3dssuccess → a second call with another cryptogram → OK → RESERVED', async () => {
     const { id } = await start();
     stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds-page'), ok(id));
@@ -258,6 +291,36 @@ describe('the approval engine', () => {
     assert.equal((await ctl.approve(id)).status, 409);
   });
 
+  it('answers a cancel only once the PSP has the USER_CANCEL, even when a sweep reads the outbox during the commit', async () => {
+    const { platform } = p.running;
+    // A slow disk: every group commit's sync takes 30 ms, the window in which other reads on the
+    // one connection already see the committed-but-not-synced USER_CANCEL attempt.
+    const realSync = WalSync.prototype.sync;
+    WalSync.prototype.sync = async function (this: WalSync) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return realSync.call(this);
+    };
+    try {
+      for (let i = 0; i < 5; i++) {
+        const { id } = await start();
+        // A sweep commits first (its sync takes 30 ms); the cancel commits 5 ms later, in the next
+        // group, so the sweep reads the outbox while the cancel waits for its own sync.
+        const sweep = platform.engine.sweep(platform.clock.now());
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        try {
+          const result = await platform.engine.cancel(await paymentId(p, id), 'test');
+          assert.equal(result.outcome, 'OK', 'the cancel made the USER_CANCEL call itself');
+          assert.equal(stub.requestsFor(id).length, 1, 'the PSP had the USER_CANCEL when the cancel answered');
+        } finally {
+          await sweep;
+        }
+        assert.equal(stub.requestsFor(id).length, 1);
+      }
+    } finally {
+      WalSync.prototype.sync = realSync;
+    }
+  });
+
   it('sends exactly one TIMEOUT callback when the clock passes 10 minutes', async () => {
     const { id } = await start();
     const pending = await start();
@@ -289,6 +352,26 @@ describe('the approval engine', () => {
     );
   });
 
+  it('caps the 3-D Secure wait at the payment’s 10 minutes in all: a soft decline at minute 8 expires at minute 10', async () => {
+    const { id } = await start();
+    stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds'));
+    await ctl.advance(240);
+    await p.running.platform.engine.identifyUser(await paymentId(p, id), DEMO.user);
+    await ctl.advance(240); // minute 8
+    const declined = await ctl.approve(id);
+    assert.equal(declined.json.state, 'AWAITING_3DS');
+    const view = declined.json as PaymentView & { createdAt: string; dueAt: string };
+    assert.equal(Date.parse(view.dueAt), Date.parse(view.createdAt) + 600_000);
+    await ctl.advance(115);
+    assert.equal((await ctl.payment(id)).json.state, 'AWAITING_3DS');
+    await ctl.advance(10); // past minute 10, well before 5 minutes after the soft decline
+    assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+    assert.deepEqual(
+      stub.requestsFor(id).map((r) => r.body.paymentState),
+      ['ACCEPTED', 'TIMEOUT'],
+    );
+  });
+
   it('gives the documented token for the magic amount 3200 and no ACCEPTED callback for 3100', async () => {
     const { id } = await start({ amount: 3200 });
     await ctl.approve(id, { cardId: 'kari-mastercard' });
@@ -311,6 +394,89 @@ describe('the approval engine', () => {
     );
     assert.equal(stub.requestsFor(notEligible.id).length, 0);
     assert.equal((await ctl.payment(notEligible.id)).json.state, 'INITIATED');
+  });
+
+  it('keeps binNumber, tokenType and ECI of one scheme for a magic amount: 2200 with a Visa card sends the Mastercard token’s BIN', async () => {
+    const { id } = await start({ amount: 2200 });
+    const r = await ctl.approve(id, { cardId: 'kari-visa' });
+    assert.equal(r.json.state, 'RESERVED');
+    const [request] = stub.requestsFor(id);
+    spec.assertSchema('MakePaymentRequest', request?.body, { strictAdditional: true });
+    const body = request?.body as { binNumber: string; networkToken: Record<string, string> };
+    assert.deepEqual(
+      [body.binNumber, body.networkToken.number, body.networkToken.tokenType, body.networkToken.eci],
+      ['522660', '5226603115488031', 'MASTERCARD', '06'],
+    );
+    assert.deepEqual((r.json.callbacks[0] as unknown as { networkToken: unknown }).networkToken, {
+      tokenType: 'MASTERCARD',
+      last4: '8031',
+      bin: '522660',
+      eci: '06',
+    });
+  });
+
+  it('sends the documented cryptogram of a magic amount on the first call only: the 3-D Secure resend gets a fresh one', async () => {
+    const { id } = await start({ amount: 3200 });
+    stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds'), ok(id));
+    assert.equal((await ctl.approve(id)).json.state, 'AWAITING_3DS');
+    const ops = stub.requestsFor(id)[0]?.body.operations as { url: string; operation: string }[];
+    await call(ops.find((o) => o.operation === '3dssuccess')?.url ?? '');
+    assert.equal((await ctl.payment(id)).json.state, 'RESERVED');
+    const tokens = stub.requestsFor(id).map((r) => r.body.networkToken as { number: string; cryptogram: string });
+    assert.equal(tokens.length, 2);
+    assert.deepEqual(
+      tokens.map((t) => t.number),
+      ['4111111111111111', '4111111111111111'],
+    );
+    assert.equal(tokens[0]?.cryptogram, 'uxToh3Ep6gsR8AAkvZALN19Iz34=');
+    assert.notEqual(tokens[1]?.cryptogram, tokens[0]?.cryptogram);
+    assert.equal(Buffer.from(tokens[1]?.cryptogram ?? '', 'base64').length, 20);
+    // Another payment of the same magic amount: its first call carries the documented value again.
+    const again = await start({ amount: 3200 });
+    await ctl.approve(again.id);
+    const againToken = stub.requestsFor(again.id)[0]?.body.networkToken as { cryptogram: string } | undefined;
+    assert.equal(againToken?.cryptogram, 'uxToh3Ep6gsR8AAkvZALN19Iz34=');
+  });
+
+  it('refuses an expired card and a card that is not token-eligible (demo users 94567890, 95678901): 400 CardNotUsable, no call', async () => {
+    const refused = [['CardNotUsable', 'The card is expired or cannot be used for payments']];
+    for (const [phoneNumber, cardId] of [
+      ['94567890', 'eva-visa-expired'],
+      ['95678901', 'nils-mastercard'],
+    ] as const) {
+      const { id } = await start({ customerMobileNumber: phoneNumber });
+      for (const body of [{}, { cardId }, { phoneNumber, cardId }]) {
+        const r = await ctl.approve(id, body);
+        assert.equal(r.status, 400, `${phoneNumber} ${JSON.stringify(body)}: ${r.text}`);
+        assert.deepEqual(
+          (r.json as unknown as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
+          refused,
+        );
+      }
+      // The engine itself, as the app calls it.
+      await assert.rejects(p.running.platform.engine.approve(await paymentId(p, id), { phoneNumber }), { key: 'CARD_NOT_USABLE' });
+      assert.equal(stub.requestsFor(id).length, 0);
+      assert.equal((await ctl.payment(id)).json.state, 'INITIATED');
+    }
+  });
+
+  it('shows a timed-out payment in details as a failed reservation with a zero summary (docs/approval-engine.md)', async () => {
+    const { id } = await start({ amount: 23456 });
+    await ctl.advance(600);
+    assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+    const details = await api.details(id);
+    assert.equal(details.status, 200);
+    spec.assertResponse('/v3/psppayments/{pspTransactionId}/details', 'get', 200, details.json);
+    assert.deepEqual(
+      details.json.transactionLogHistory.map((e) => [e.operation, e.amount, e.operationSuccess]),
+      [['RESERVED', 23456, false]],
+    );
+    assert.deepEqual(details.json.transactionSummary, {
+      capturedAmount: 0,
+      remainingAmountToCapture: 0,
+      refundedAmount: 0,
+      remainingAmountToRefund: 0,
+    });
   });
 
   it('gives the same neutral answer for an unknown number, a user under 15 and a blocked user', async () => {
@@ -377,6 +543,41 @@ describe('the approval engine', () => {
     assert.equal(r.text, '');
     assert.equal((await ctl.payment(id)).json.state, 'RESERVED');
     assert.equal(stub.requestsFor(id).length, 1);
+  });
+
+  it('force approves magic amounts: 3100 answers 400 CardNotEligible with no ACCEPTED call, 3200 sends the documented token', async () => {
+    const forceApprove = (id: string, redirect: string) =>
+      api.post(`/psp/v3/integration-test/psppayments/${id}/approve`, {
+        customerPhoneNumber: DEMO.user,
+        token: new URL(redirect).searchParams.get('token') ?? '',
+      });
+    const notEligible = await start({ amount: 3100 });
+    const refused = await forceApprove(notEligible.id, notEligible.redirect);
+    assert.equal(refused.status, 400, refused.text);
+    assert.deepEqual(
+      (refused.json as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
+      [['CardNotEligible', 'Card not eligible']],
+    );
+    assert.equal(stub.requestsFor(notEligible.id).length, 0);
+    assert.equal((await ctl.payment(notEligible.id)).json.state, 'INITIATED');
+
+    const magic = await start({ amount: 3200 });
+    const r = await forceApprove(magic.id, magic.redirect);
+    assert.equal(r.status, 200, r.text);
+    const [request, ...more] = stub.requestsFor(magic.id);
+    assert.equal(more.length, 0);
+    spec.assertSchema('MakePaymentRequest', request?.body, { strictAdditional: true });
+    const body = request?.body as { binNumber: string; networkToken: Record<string, string> };
+    assert.equal(body.binNumber, '411111');
+    assert.deepEqual(body.networkToken, {
+      number: '4111111111111111',
+      cryptogram: 'uxToh3Ep6gsR8AAkvZALN19Iz34=',
+      expiryMonth: '03',
+      expiryYear: '2030',
+      tokenType: 'VISA',
+      eci: '07',
+    });
+    assert.equal((await ctl.payment(magic.id)).json.state, 'RESERVED');
   });
 });
 
@@ -449,6 +650,389 @@ describe('restart', () => {
     } finally {
       await p.close();
       await stub.close();
+    }
+  });
+});
+
+describe('the due time is part of the guard (no sweep runs)', () => {
+  // SWEEP_INTERVAL_MS at its maximum and the clock moved directly (not through the control API):
+  // nothing expires the payments unless a user action meets them after their due time.
+  let p: TestPlatform;
+  let api: PspApi;
+  let stub: PspStub;
+  let ctl: ReturnType<typeof control>;
+  before(async () => {
+    stub = await PspStub.start();
+    p = await startTestPlatform({ env: { SWEEP_INTERVAL_MS: '60000' } });
+    api = await PspApi.connect(p.url);
+    ctl = control(p);
+  });
+  after(async () => {
+    await p.close();
+    await stub.close();
+  });
+  const start = async () => {
+    const body = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+    assert.equal((await api.init(body)).status, 200);
+    return String(body.pspTransactionId);
+  };
+  const errorOf = (r: { status: number; json: unknown }) => [
+    r.status,
+    (r.json as { errorCode: string; errorMessage: string }[]).map((e) => [e.errorCode, e.errorMessage]),
+  ];
+  const callbacksOf = async (id: string) =>
+    ((await ctl.payment(id)).json.callbacks as (PaymentView['callbacks'][number] & { status: string })[]).map((c) => [
+      c.paymentState,
+      c.status,
+    ]);
+
+  it('refuses in SQL: a user transition after the due time writes nothing, an expiry before it neither', async () => {
+    const id = await start();
+    const paymentRow = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, id);
+    assert.ok(paymentRow?.dueAt);
+    const { db } = p.running.platform.store;
+    const due = Date.parse(paymentRow.dueAt);
+    const { payments } = p.running.platform.repos;
+    assert.equal(await payments.transition(db, paymentRow.id, 'expire', new Date(due - 1).toISOString()), null);
+    assert.equal(await payments.transition(db, paymentRow.id, 'confirm', new Date(due).toISOString()), null);
+    assert.equal(await payments.transition(db, paymentRow.id, 'cancelByUser', new Date(due + 1).toISOString()), null);
+    assert.equal(
+      await payments.transition(db, paymentRow.id, 'identifyUser', new Date(due + 1).toISOString(), { user_phone: DEMO.user }),
+      null,
+    );
+    assert.equal((await payments.findById(paymentRow.id))?.state, 'INITIATED');
+  });
+
+  it('answers an approve 1 s after the due time as for an expired payment, expires it and sends the TIMEOUT (no ACCEPTED call)', async () => {
+    // The reference: a payment the sweep has expired.
+    const expiredId = await start();
+    p.clock.advance(301_000);
+    await p.running.platform.scheduler.runDue();
+    const reference = errorOf(await ctl.approve(expiredId));
+    assert.equal((await ctl.payment(expiredId)).json.state, 'EXPIRED');
+
+    const overdueId = await start();
+    p.clock.advance(301_000); // no sweep
+    assert.equal((await ctl.payment(overdueId)).json.state, 'INITIATED');
+    const r = await ctl.approve(overdueId);
+    assert.deepEqual(errorOf(r), reference);
+    assert.deepEqual(reference, [409, [['PaymentNotPending', 'The payment is not waiting for the user: state EXPIRED']]]);
+    assert.equal((await ctl.payment(overdueId)).json.state, 'EXPIRED');
+    assert.deepEqual(await callbacksOf(overdueId), [['TIMEOUT', 'DONE']]);
+    assert.deepEqual(
+      stub.requestsFor(overdueId).map((q) => q.body.paymentState),
+      ['TIMEOUT'],
+    );
+    // The next sweep finds nothing more to do for it.
+    await p.running.platform.scheduler.runDue();
+    assert.equal(stub.requestsFor(overdueId).length, 1);
+  });
+
+  it('answers a cancel after the due time as for an expired payment: TIMEOUT, not USER_CANCEL', async () => {
+    const id = await start();
+    p.clock.advance(301_000);
+    const r = await ctl.cancel(id);
+    assert.deepEqual(errorOf(r), [409, [['PaymentNotPending', 'The payment is not waiting for the user: state EXPIRED']]]);
+    assert.deepEqual(
+      stub.requestsFor(id).map((q) => q.body.paymentState),
+      ['TIMEOUT'],
+    );
+  });
+
+  it('refuses to identify the user (landing page phone number, app deeplink) after the due time', async () => {
+    const initiated = await start();
+    const pushed = await start();
+    const { engine, repos } = p.running.platform;
+    const paymentIdOf = async (id: string) => (await repos.payments.findByPspTransactionId(DEMO.pspId, id))?.id ?? '';
+    await engine.identifyUser(await paymentIdOf(pushed), DEMO.user);
+    p.clock.advance(301_000);
+    for (const id of [initiated, pushed]) {
+      await assert.rejects(engine.identifyUser(await paymentIdOf(id), DEMO.user), { key: 'PAYMENT_NOT_PENDING' });
+      assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+      assert.deepEqual(
+        stub.requestsFor(id).map((q) => q.body.paymentState),
+        ['TIMEOUT'],
+      );
+    }
+  });
+
+  it('does not resend makePayment when the 3-D Secure return comes after the due time: the payment expires', async () => {
+    const id = await start();
+    stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds'), ok(id));
+    assert.equal((await ctl.approve(id)).json.state, 'AWAITING_3DS');
+    p.clock.advance(301_000);
+    const ops = stub.requestsFor(id)[0]?.body.operations as { url: string; operation: string }[];
+    const page = await call(ops.find((o) => o.operation === '3dssuccess')?.url ?? '');
+    assert.equal(page.status, 200);
+    assert.match(page.text, /expired/);
+    assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+    assert.deepEqual(
+      stub.requestsFor(id).map((q) => q.body.paymentState),
+      ['ACCEPTED', 'TIMEOUT'],
+    );
+  });
+});
+
+describe('the MSN in makePayment (psp-v3.yaml MakePaymentRequest: merchantSerialNumber ^\\d{6}$)', () => {
+  it('sends a sales unit created through the Merchant API a 6-digit MSN that fits the schema; a seeded 10- or 5-digit MSN verbatim', async () => {
+    const stub = await PspStub.start();
+    const seed = seedWithOtherPsp();
+    const shop = seed.merchants[0];
+    assert.ok(shop);
+    for (const msn of ['1234567890', '12345']) seed.merchants.push({ ...shop, merchantSerialNumber: msn, name: `Shop ${msn}` });
+    const p = await startTestPlatform({ seed });
+    try {
+      const token = (await PspApi.connect(p.url)).token;
+      const created = await call<{ merchantSerialNumber: string }>(`${p.url}/merchant-management/psp/v1/merchants`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Ocp-Apim-Subscription-Key': DEMO.subscriptionKey,
+          'Content-Type': 'application/json',
+          'Idempotency-Key': `msn-${Date.now()}`,
+        },
+        body: JSON.stringify({
+          name: 'Merchant API Shop',
+          address: { addressLine1: 'Robert Levins gate 5', city: 'Oslo', country: 'NO', postCode: '0154' },
+          logo: '',
+          organizationNumber: '918130047',
+          companyName: 'Vipps Teknologi AS',
+          companyEmail: 'developer@vippsmobilepay.com',
+          mccCode: '5411',
+          email: 'developer@vippsmobilepay.com',
+          website: 'https://vipps.com',
+        }),
+      });
+      assert.equal(created.status, 200, created.text);
+      const bodies = new Map<string, Record<string, unknown>>();
+      for (const msn of [created.json.merchantSerialNumber, '1234567890', '12345']) {
+        const api = new PspApi(p.url, token, { ...DEMO, msn });
+        const body = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+        const init = await api.init(body);
+        assert.equal(init.status, 200, init.text);
+        const id = String(body.pspTransactionId);
+        const r = await call<PaymentView>(`${p.url}/_emulator/payments/${id}/approve`, {
+          method: 'POST',
+          headers: { 'Psp-Id': DEMO.pspId, 'Content-Type': 'application/json' },
+          body: '{}',
+        });
+        assert.equal(r.json.state, 'RESERVED', r.text);
+        bodies.set(msn, stub.requestsFor(id)[0]?.body ?? {});
+      }
+      // Generated MSNs are 6 digits: the request is exactly the schema.
+      spec.assertSchema('MakePaymentRequest', bodies.get(created.json.merchantSerialNumber), { strictAdditional: true });
+      // Seeded MSNs of other widths are sent as they are (docs/differences.md): only that field breaks the pattern.
+      for (const msn of ['1234567890', '12345']) {
+        const body = bodies.get(msn) ?? {};
+        assert.equal(body.merchantSerialNumber, msn);
+        assert.throws(() => spec.assertSchema('MakePaymentRequest', body), /merchantSerialNumber/);
+        spec.assertSchema('MakePaymentRequest', { ...body, merchantSerialNumber: '123456' }, { strictAdditional: true });
+      }
+    } finally {
+      await p.close();
+      await stub.close();
+    }
+  });
+});
+
+describe('force approve refusals (§2.10: 400, never 404 or 409)', () => {
+  it('answers 400 code 35 alike for an unknown id and another PSP’s payment, and 400 code 51 for a payment no longer pending', async () => {
+    const stub = await PspStub.start();
+    const p = await startTestPlatform({ seed: seedWithOtherPsp() });
+    try {
+      const api = await PspApi.connect(p.url);
+      const other = await PspApi.connect(p.url, OTHER_PSP);
+      const forceApprove = (id: string, token: string) =>
+        api.post<{ errorCode: string; errorMessage: string; contextId: string }[]>(`/psp/v3/integration-test/psppayments/${id}/approve`, {
+          customerPhoneNumber: DEMO.user,
+          token,
+        });
+      const errors = (r: Reply<{ errorCode: string; errorMessage: string; contextId: string }[]>) => {
+        assert.equal(r.status, 400, r.text);
+        assert.match(String(r.headers.get('content-type')), /^application\/json/);
+        assert.ok(Array.isArray(r.json) && r.json.length === 1);
+        assert.match(r.json[0]?.contextId ?? '', /\S/);
+        return r.json.map((e) => [e.errorCode, e.errorMessage]);
+      };
+
+      const foreignBody = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+      const foreignInit = await other.init(foreignBody);
+      assert.equal(foreignInit.status, 200, foreignInit.text);
+      const foreignToken = new URL(foreignInit.json.vippsRedirectUrl).searchParams.get('token') ?? '';
+      const foreign = errors(await forceApprove(String(foreignBody.pspTransactionId), foreignToken));
+      const unknown = errors(await forceApprove('unknown-payment-1', foreignToken));
+      assert.deepEqual(foreign, [['35', 'Requested Order not found']]);
+      assert.deepEqual(unknown, foreign);
+      assert.equal(stub.requests.length, 0);
+
+      const mine = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+      const init = await api.init(mine);
+      const token = new URL(init.json.vippsRedirectUrl).searchParams.get('token') ?? '';
+      const id = String(mine.pspTransactionId);
+      assert.equal((await forceApprove(id, token)).status, 200);
+      const notPending = [['51', 'Invalid request: the payment is not waiting for approval']];
+      assert.deepEqual(errors(await forceApprove(id, token)), notPending);
+      assert.equal(stub.requestsFor(id).length, 1);
+
+      const cancelled = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+      const cancelledInit = await api.init(cancelled);
+      const cancelledId = String(cancelled.pspTransactionId);
+      const headers = { 'Psp-Id': DEMO.pspId };
+      assert.equal((await call(`${p.url}/_emulator/payments/${cancelledId}/cancel`, { method: 'POST', headers })).status, 200);
+      const cancelledToken = new URL(cancelledInit.json.vippsRedirectUrl).searchParams.get('token') ?? '';
+      assert.deepEqual(errors(await forceApprove(cancelledId, cancelledToken)), notPending);
+      assert.deepEqual(
+        stub.requestsFor(cancelledId).map((r) => r.body.paymentState),
+        ['USER_CANCEL'],
+      );
+    } finally {
+      await p.close();
+      await stub.close();
+    }
+  });
+});
+
+describe('the connect-time address check', () => {
+  it('refuses an IP literal and a hostname that resolve to a refused address: the payment ends FAILED (ADDRESS_REFUSED), a TIMEOUT is recorded likewise', async () => {
+    const stub = await PspStub.start();
+    const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-address-'));
+    // Accepted while loopback callbacks were allowed; the platform then restarts without them.
+    let p = await startTestPlatform({ dir });
+    try {
+      const api = await PspApi.connect(p.url);
+      const port = new URL(stub.url).port;
+      const literal = initBody({ makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+      const named = initBody({ makePaymentUrl: `http://localhost:${port}/makepayment`, customerMobileNumber: DEMO.user });
+      const expiring = initBody({ makePaymentUrl: stub.url });
+      for (const body of [literal, named, expiring]) assert.equal((await api.init(body)).status, 200);
+      await p.running.close();
+      p = await startTestPlatform({ dir, clock: p.clock, env: { ALLOW_LOOPBACK_CALLBACKS: 'false' } });
+      const ctl = control(p);
+      for (const body of [literal, named]) {
+        const r = await ctl.approve(String(body.pspTransactionId));
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.state, 'FAILED');
+        assert.equal(r.json.callbacks.length, 1);
+        const [attempt] = r.json.callbacks as (PaymentView['callbacks'][number] & { status: string })[];
+        assert.equal(attempt?.status, 'DONE');
+        assert.equal(attempt?.outcome, 'ADDRESS_REFUSED');
+        assert.match(attempt?.error ?? '', /refused address/);
+        assert.match(r.json.failureReason ?? '', /not allowed/);
+      }
+      assert.equal((await ctl.advance(600)).status, 200);
+      const expired = await ctl.payment(String(expiring.pspTransactionId));
+      assert.equal(expired.json.state, 'EXPIRED');
+      assert.deepEqual(
+        (expired.json.callbacks as (PaymentView['callbacks'][number] & { status: string })[]).map((a) => [
+          a.paymentState,
+          a.status,
+          a.outcome,
+        ]),
+        [['TIMEOUT', 'DONE', 'ADDRESS_REFUSED']],
+      );
+      assert.equal(stub.requests.length, 0, 'the PSP was called on a refused address');
+    } finally {
+      await p.close();
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a notification cut off by a restart', () => {
+  it('records the cut-off TIMEOUT as ABANDONED, sends it once more after the restart and erases the makePaymentToken', async () => {
+    const stub = await PspStub.start();
+    const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-cutoff-'));
+    const env = { SWEEP_INTERVAL_MS: '60000', CALLBACK_TIMEOUT_MS: '1500' };
+    let p = await startTestPlatform({ dir, env });
+    let orphan: Promise<void> = Promise.resolve();
+    try {
+      const api = await PspApi.connect(p.url);
+      const body = initBody({ makePaymentUrl: stub.url });
+      const id = String(body.pspTransactionId);
+      assert.equal((await api.init(body)).status, 200);
+      // The PSP holds the TIMEOUT open; the platform stops (its database closes) in the middle.
+      stub.script(id, { ...ok(id), delayMs: 2500 }, ok(id));
+      p.clock.advance(301_000);
+      orphan = p.running.platform.engine.sweep(p.clock.now()).catch(() => undefined); // dies with the platform
+      while (stub.requestsFor(id).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await p.running.close();
+
+      p = await startTestPlatform({ dir, env, clock: p.clock });
+      const paymentIdOf = async () => (await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, id))?.id ?? '';
+      const before = await p.running.platform.repos.callbacks.ofPayment(await paymentIdOf());
+      assert.deepEqual(
+        before.map((a) => [a.paymentState, a.status]),
+        [['TIMEOUT', 'IN_FLIGHT']],
+      );
+      assert.notEqual(await p.running.platform.repos.payments.sealedMakePaymentToken(await paymentIdOf()), null);
+
+      await p.running.platform.scheduler.runDue();
+      const attempts = await p.running.platform.repos.callbacks.ofPayment(await paymentIdOf());
+      assert.deepEqual(
+        attempts.map((a) => [a.paymentState, a.status, a.outcome]),
+        [
+          ['TIMEOUT', 'DONE', 'ABANDONED'],
+          ['TIMEOUT', 'DONE', 'OK'],
+        ],
+      );
+      assert.match(attempts[0]?.error ?? '', /platform stopped/);
+      const requests = stub.requestsFor(id);
+      assert.deepEqual(
+        requests.map((r) => r.body.paymentState),
+        ['TIMEOUT', 'TIMEOUT'],
+      );
+      assert.equal(requests[1]?.headers.authorization, body.makePaymentToken);
+      assert.equal(await p.running.platform.repos.payments.sealedMakePaymentToken(await paymentIdOf()), null);
+      // Nothing more on the next sweeps.
+      await p.running.platform.scheduler.runDue();
+      assert.equal(stub.requestsFor(id).length, 2);
+    } finally {
+      await p.close();
+      await orphan;
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up after the resend was cut off too: ABANDONED twice, no third call, the makePaymentToken erased', async () => {
+    const stub = await PspStub.start();
+    const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-cutoff-'));
+    const env = { SWEEP_INTERVAL_MS: '60000', CALLBACK_TIMEOUT_MS: '1500' };
+    let p = await startTestPlatform({ dir, env });
+    const orphans: Promise<unknown>[] = [];
+    try {
+      const api = await PspApi.connect(p.url);
+      const body = initBody({ makePaymentUrl: stub.url });
+      const id = String(body.pspTransactionId);
+      assert.equal((await api.init(body)).status, 200);
+      const paymentRow = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, id);
+      stub.script(id, { ...ok(id), delayMs: 2500 }, { ...ok(id), delayMs: 2500 }, ok(id));
+      // The user cancels; the platform stops while the USER_CANCEL is held open, twice.
+      orphans.push(p.running.platform.engine.cancel(paymentRow?.id ?? '', 'test').catch(() => undefined));
+      for (const n of [1, 2]) {
+        while (stub.requestsFor(id).length < n) await new Promise((resolve) => setTimeout(resolve, 10));
+        await p.running.close();
+        p = await startTestPlatform({ dir, env, clock: p.clock });
+        // The sweep after the restart resends; the platform stops again in the middle of that call.
+        if (n === 1) orphans.push(p.running.platform.engine.sweep(p.clock.now()).catch(() => undefined));
+      }
+      await p.running.platform.scheduler.runDue();
+      const attempts = await p.running.platform.repos.callbacks.ofPayment(paymentRow?.id ?? '');
+      assert.deepEqual(
+        attempts.map((a) => [a.paymentState, a.status, a.outcome]),
+        [
+          ['USER_CANCEL', 'DONE', 'ABANDONED'],
+          ['USER_CANCEL', 'DONE', 'ABANDONED'],
+        ],
+      );
+      assert.equal(stub.requestsFor(id).length, 2);
+      assert.equal(await p.running.platform.repos.payments.sealedMakePaymentToken(paymentRow?.id ?? ''), null);
+    } finally {
+      await p.close();
+      await Promise.all(orphans);
+      await stub.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

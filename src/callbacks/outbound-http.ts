@@ -58,10 +58,12 @@ export function createOutboundHttp(policy: AddressPolicy): OutboundHttp {
       const latency = () => Math.round(performance.now() - started);
       return new Promise<OutboundResult>((resolve) => {
         let settled = false;
+        // Declared before `settle`: the URL and address checks below settle before any timer exists.
+        let timer: NodeJS.Timeout | undefined;
         const settle = (result: OutboundResult) => {
           if (settled) return;
           settled = true;
-          clearTimeout(timer);
+          if (timer !== undefined) clearTimeout(timer);
           resolve(result);
         };
         let url: URL;
@@ -115,7 +117,7 @@ export function createOutboundHttp(policy: AddressPolicy): OutboundHttp {
             res.on('error', (error) => settle({ ok: false, kind: 'CONNECTION_ERROR', error: error.message, latencyMs: latency() }));
           },
         );
-        const timer = setTimeout(() => {
+        timer = setTimeout(() => {
           settle({ ok: false, kind: 'TIMEOUT', error: `no answer within ${req.deadlineMs} ms`, latencyMs: latency() });
           outgoing.destroy();
         }, req.deadlineMs);

@@ -159,6 +159,19 @@ export const ERRORS = {
     'decision: expired or non-eligible card',
   ),
   CARD_NOT_ELIGIBLE: psp(400, 'CardNotEligible', 'Card not eligible', '§2.7 magic amount 3100 "Emulates Card not eligible"'),
+  // §2.10 lists only 200, 400, 401, 500, 503, 504 for force approve: its refusals are all 400s.
+  FORCE_APPROVE_PAYMENT_NOT_FOUND: psp(
+    400,
+    '35',
+    'Requested Order not found',
+    'decision: §2.10 has no 404, so 400 with eCom code 35 (§2.3); unknown ids and other PSPs’ ids answer alike',
+  ),
+  FORCE_APPROVE_PAYMENT_NOT_PENDING: psp(
+    400,
+    '51',
+    'Invalid request: the payment is not waiting for approval',
+    'decision: §2.10 has no 409; code 51 (§2.3) for a payment that already has an outcome, is past its due time, or lost a race to one',
+  ),
   FORCE_APPROVE_TOKEN_INVALID: psp(
     400,
     '51',

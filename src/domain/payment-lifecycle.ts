@@ -12,10 +12,14 @@
  *       │                       │                                            ▼
  *       │                       │                                     CONFIRMING_3DS ──OK──▶ RESERVED
  *       │                       │                                            └──FAIL/other─▶ FAILED
+ *       │                       │                        (AWAITING_3DS ──3dsfailure──▶ FAILED)
  *       └──────── cancel ───────┴──────────▶ USER_CANCELLED  (also 3dscancel)
  *       └──────── due time ─────┴──────────▶ EXPIRED          (also from AWAITING_3DS)
  *
  * docs/ARCHITECTURE.md lists every transition exactly (a test compares it with TRANSITIONS).
+ *
+ * What the user does only wins before the payment's due time, what the clock does only after it
+ * (`due` below), whether or not the sweep has run yet.
  *
  * After RESERVED the money moves by the PSP's status updates (capture, cancel, refund); that is
  * kept as a ledger on the payment (payment-money.ts), not as more approval states.
@@ -36,18 +40,40 @@ export const PAYMENT_STATES = [
 
 export type PaymentState = (typeof PAYMENT_STATES)[number];
 
-export type Transition = 'identifyUser' | 'confirm' | 'reserve' | 'fail' | 'softDecline' | 'complete3ds' | 'cancelByUser' | 'expire';
+export type Transition =
+  | 'identifyUser'
+  | 'confirm'
+  | 'reserve'
+  | 'fail'
+  | 'softDecline'
+  | 'complete3ds'
+  | 'fail3ds'
+  | 'cancelByUser'
+  | 'expire';
+
+/**
+ * How a transition's guard treats the payment's due time (§2.13), in the SQL itself
+ * (store/payments.ts), so the database decides between the user and the clock even when the
+ * sweep has not run yet:
+ *  - `beforeDue`: only while `due_at > now` — what the user does (identify, confirm, 3-D Secure
+ *    return, cancel). A waiting state always has a due time.
+ *  - `due`: only once `due_at <= now` — expiry.
+ *  - `any`: the due time does not matter — the PSP's answer to a call that was made in time.
+ */
+export type DueGuard = 'beforeDue' | 'due' | 'any';
 
 /** The one map of allowed transitions: transition → the states it may start from → target. */
-export const TRANSITIONS: Readonly<Record<Transition, { from: readonly PaymentState[]; to: PaymentState }>> = {
-  identifyUser: { from: ['INITIATED'], to: 'AWAITING_USER' },
-  confirm: { from: ['INITIATED', 'AWAITING_USER'], to: 'CONFIRMING' },
-  reserve: { from: ['CONFIRMING', 'CONFIRMING_3DS'], to: 'RESERVED' },
-  fail: { from: ['CONFIRMING', 'CONFIRMING_3DS', 'AWAITING_3DS'], to: 'FAILED' },
-  softDecline: { from: ['CONFIRMING'], to: 'AWAITING_3DS' },
-  complete3ds: { from: ['AWAITING_3DS'], to: 'CONFIRMING_3DS' },
-  cancelByUser: { from: ['INITIATED', 'AWAITING_USER', 'AWAITING_3DS'], to: 'USER_CANCELLED' },
-  expire: { from: ['INITIATED', 'AWAITING_USER', 'AWAITING_3DS'], to: 'EXPIRED' },
+export const TRANSITIONS: Readonly<Record<Transition, { from: readonly PaymentState[]; to: PaymentState; due: DueGuard }>> = {
+  identifyUser: { from: ['INITIATED'], to: 'AWAITING_USER', due: 'beforeDue' },
+  confirm: { from: ['INITIATED', 'AWAITING_USER'], to: 'CONFIRMING', due: 'beforeDue' },
+  reserve: { from: ['CONFIRMING', 'CONFIRMING_3DS'], to: 'RESERVED', due: 'any' },
+  fail: { from: ['CONFIRMING', 'CONFIRMING_3DS'], to: 'FAILED', due: 'any' },
+  softDecline: { from: ['CONFIRMING'], to: 'AWAITING_3DS', due: 'any' },
+  complete3ds: { from: ['AWAITING_3DS'], to: 'CONFIRMING_3DS', due: 'beforeDue' },
+  /** The 3dsfailure return URL (or any responsecode other than OK / CANCEL). */
+  fail3ds: { from: ['AWAITING_3DS'], to: 'FAILED', due: 'beforeDue' },
+  cancelByUser: { from: ['INITIATED', 'AWAITING_USER', 'AWAITING_3DS'], to: 'USER_CANCELLED', due: 'beforeDue' },
+  expire: { from: ['INITIATED', 'AWAITING_USER', 'AWAITING_3DS'], to: 'EXPIRED', due: 'due' },
 };
 
 export function canTransition(from: PaymentState, transition: Transition): boolean {

@@ -24,17 +24,27 @@ import {
 import type { Card } from '../domain/parties.js';
 import { canPayBusinesses, cardUsable } from '../domain/parties.js';
 import type { Payment } from '../domain/payment.js';
-import { TRANSITIONS } from '../domain/payment-lifecycle.js';
+import { expires, TRANSITIONS } from '../domain/payment-lifecycle.js';
 import { osloDate } from '../domain/time.js';
 import type { PaymentEvents } from '../events.js';
 import type { Platform } from '../platform.js';
-import type { AttemptResult } from '../store/callback-attempts.js';
+import type { AttemptResult, CallbackAttempt } from '../store/callback-attempts.js';
 import type { NetworkToken, TokenService } from '../wallet/token-service.js';
 
-/** Time the user has to finish 3-D Secure after a soft decline (undocumented; our decision). */
+/**
+ * Time the user has to finish 3-D Secure after a soft decline (undocumented; our decision), within
+ * the payment's 10 minutes in all (§2.13; `threeDsDueMs`).
+ */
 export const THREE_DS_TTL_SECONDS = 300;
 /** A CONFIRMING payment whose call was cut off by a restart is failed this long after the deadline. */
 const RECOVERY_GRACE_MS = 30_000;
+/** What the user is told once the payment has expired (the sweep and a late user action alike). */
+const EXPIRED_MESSAGE = 'The payment request expired.';
+/**
+ * How many times one notification (TIMEOUT / USER_CANCEL) of a payment is sent at most: the first
+ * call, and one resend when a restart cut the first off (docs/approval-engine.md).
+ */
+const MAX_NOTIFICATION_SENDS = 2;
 /** How many notification callbacks (TIMEOUT / USER_CANCEL) are delivered at once. */
 const NOTIFY_CONCURRENCY = 16;
 const SWEEP_BATCH = 1000;
@@ -65,6 +75,13 @@ export function operationsFor(publicUrl: string, attemptId: string): { url: stri
 export class ApprovalEngine {
   /** Payments whose ACCEPTED call is in flight in this process (the sweep leaves them alone). */
   private readonly inFlight = new Set<string>();
+  /**
+   * Notification attempts this process is about to send or sending: the sweep leaves them alone,
+   * so a user's cancel answers once the PSP has been told (the 1 s sweep would otherwise race it
+   * for the committed attempt). An attempt that is IN_FLIGHT in the database but not here was cut
+   * off by a restart.
+   */
+  private readonly notifying = new Set<string>();
   private readonly platform: Platform;
 
   constructor(private readonly deps: ApprovalDeps) {
@@ -85,6 +102,59 @@ export class ApprovalEngine {
     this.deps.events.emit({ paymentId: payment.id, state: payment.state, userPhone: payment.userPhone });
   }
 
+  /** A waiting payment whose due time has passed on the platform's clock, swept or not (§2.13). */
+  private overdue(payment: Payment, nowMs: number): boolean {
+    return expires(payment.state) && payment.dueAt !== null && Date.parse(payment.dueAt) <= nowMs;
+  }
+
+  /**
+   * The answer to a user action that lost: the payment is no longer waiting for the user. When it
+   * lost to the due time (the database refused it: `due_at > now` is in the guard) the payment is
+   * expired right here, exactly as the next sweep would do it, with its TIMEOUT callback — so the
+   * user gets the answer of an expired payment, and the payment does not linger in a waiting state
+   * until a sweep runs (docs/approval-engine.md).
+   */
+  private async refusal(paymentId: string, nowMs: number): Promise<ApiError> {
+    let current = await this.load(paymentId);
+    if (this.overdue(current, nowMs)) current = await this.expireNow(current, nowMs);
+    return new ApiError('PAYMENT_NOT_PENDING', {}, `state ${current.state}`);
+  }
+
+  /** Expires one overdue payment and sends its TIMEOUT callback (the sweep's work, for one payment). */
+  private async expireNow(payment: Payment, nowMs: number): Promise<Payment> {
+    const nowIso = iso(nowMs);
+    const attemptId = randomUUID();
+    this.notifying.add(attemptId);
+    const expired = await this.platform.store.db
+      .transaction()
+      .execute(async (trx) => {
+        const updated = await this.platform.repos.payments.transition(trx, payment.id, 'expire', nowIso, {
+          due_at: null,
+          user_message: EXPIRED_MESSAGE,
+        });
+        if (!updated) return null;
+        await this.logFailedReservation(trx, updated, nowIso);
+        await this.platform.repos.callbacks.enqueue(trx, {
+          id: attemptId,
+          paymentId: payment.id,
+          paymentState: 'TIMEOUT',
+          createdAt: nowIso,
+        });
+        return updated;
+      })
+      .catch((error: unknown) => {
+        this.notifying.delete(attemptId);
+        throw error;
+      });
+    if (!expired) {
+      this.notifying.delete(attemptId);
+      return this.load(payment.id); // the sweep (or another late action) got there first
+    }
+    this.changed(expired);
+    await this.deliverNotification(expired, attemptId, 'TIMEOUT');
+    return expired;
+  }
+
   /** Whether this user may pay businesses: known, active and 15 or older (§2.3 code 81). */
   async eligibleUser(phoneNumber: string) {
     const user = await this.platform.repos.users.findByPhone(phoneNumber);
@@ -102,8 +172,9 @@ export class ApprovalEngine {
     const payment = await this.load(paymentId);
     const user = await this.eligibleUser(phoneNumber);
     if (!user) throw new ApiError('USER_NOT_AVAILABLE');
-    if (payment.state === 'AWAITING_USER' && payment.userPhone === phoneNumber) return payment;
     const nowMs = this.now();
+    if (this.overdue(payment, nowMs)) throw await this.refusal(paymentId, nowMs);
+    if (payment.state === 'AWAITING_USER' && payment.userPhone === phoneNumber) return payment;
     const { config } = this.platform;
     const due = Math.min(nowMs + config.appConfirmTtlSeconds * 1000, Date.parse(payment.createdAt) + config.paymentMaxLifeSeconds * 1000);
     const updated = await this.platform.store.db
@@ -111,7 +182,7 @@ export class ApprovalEngine {
       .execute((trx) =>
         this.platform.repos.payments.transition(trx, paymentId, 'identifyUser', iso(nowMs), { user_phone: phoneNumber, due_at: iso(due) }),
       );
-    if (!updated) throw new ApiError('PAYMENT_NOT_PENDING', {}, `state ${payment.state}`);
+    if (!updated) throw await this.refusal(paymentId, nowMs);
     this.changed(updated);
     return updated;
   }
@@ -123,7 +194,10 @@ export class ApprovalEngine {
    */
   async approve(paymentId: string, options: { phoneNumber?: string; cardId?: string } = {}): Promise<ApprovalOutcome> {
     const payment = await this.load(paymentId);
-    if (!TRANSITIONS.confirm.from.includes(payment.state)) throw new ApiError('PAYMENT_NOT_PENDING', {}, `state ${payment.state}`);
+    // Checked first, so an overdue payment answers exactly like an expired one.
+    if (!TRANSITIONS.confirm.from.includes(payment.state) || this.overdue(payment, this.now())) {
+      throw await this.refusal(paymentId, this.now());
+    }
     const phone = options.phoneNumber ?? payment.userPhone ?? payment.customerMobileNumber;
     if (!phone) throw new ApiError('PHONE_NUMBER_REQUIRED', {}, 'phoneNumber is required: no user is known for this payment');
     if (payment.state === 'AWAITING_USER' && payment.userPhone !== null && payment.userPhone !== phone) {
@@ -148,9 +222,9 @@ export class ApprovalEngine {
       await this.platform.repos.payments.appendEvent(trx, paymentId, iso(nowMs), 'confirmed', { card: card.cardId, brand: card.brand });
       return updated;
     });
-    if (!confirmed) throw new ApiError('PAYMENT_NOT_PENDING', {}, 'another action got there first');
+    if (!confirmed) throw await this.refusal(paymentId, nowMs);
     this.changed(confirmed);
-    return this.deliverAccepted(confirmed, attemptId, token, card.bin, 'first');
+    return this.deliverAccepted(confirmed, attemptId, token, 'first');
   }
 
   private chooseCard(cards: readonly Card[], cardId: string | undefined): Card {
@@ -178,18 +252,17 @@ export class ApprovalEngine {
     payment: Payment,
     attemptId: string,
     token: NetworkToken,
-    bin: string,
     phase: 'first' | '3ds',
   ): Promise<ApprovalOutcome> {
     this.inFlight.add(payment.id);
     try {
-      const cryptogram = this.deps.tokens.cryptogramFor(token); // in memory only, for this one call
+      const cryptogram = this.deps.tokens.cryptogramFor(token, phase); // in memory only, for this one call
       const body = buildMakePaymentBody({
         pspTransactionId: payment.pspTransactionId,
         merchantSerialNumber: payment.merchantSerialNumber,
         paymentState: 'ACCEPTED',
         card: {
-          bin,
+          bin: token.binNumber,
           token: {
             number: token.number,
             cryptogram,
@@ -206,7 +279,7 @@ export class ApprovalEngine {
       const { answer, result } = sent;
       const attemptResult: AttemptResult = {
         ...result,
-        token: { type: token.tokenType, last4: token.number.slice(-4), bin, eci: token.eci },
+        token: { type: token.tokenType, last4: token.number.slice(-4), bin: token.binNumber, eci: token.eci },
       };
       const nowIso = iso(this.now());
       const secondSoftDecline = phase === '3ds' && answer.outcome === 'SOFT_DECLINE';
@@ -237,7 +310,7 @@ export class ApprovalEngine {
             url_3d_secure: answer.url3dSecure,
             psp_error_id: answer.errorId,
             psp_error_text: answer.errorText,
-            due_at: iso(this.now() + THREE_DS_TTL_SECONDS * 1000),
+            due_at: iso(this.threeDsDueMs(payment)),
             user_message: userMessageFor('SOFT_DECLINE', answer.errorId),
           });
         }
@@ -258,6 +331,17 @@ export class ApprovalEngine {
     } finally {
       this.inFlight.delete(payment.id);
     }
+  }
+
+  /**
+   * When the 3-D Secure wait ends: 5 minutes after the soft decline (undocumented; our decision),
+   * but never later than the payment's 10 minutes in all (§2.13), counted from its creation as
+   * for the app's 5 minutes (identifyUser). A soft decline that comes after those 10 minutes (a slow
+   * call at the very end) is due at once: the next sweep expires it.
+   */
+  private threeDsDueMs(payment: Payment): number {
+    const { paymentMaxLifeSeconds } = this.platform.config;
+    return Math.min(this.now() + THREE_DS_TTL_SECONDS * 1000, Date.parse(payment.createdAt) + paymentMaxLifeSeconds * 1000);
   }
 
   private async logFailedReservation(trx: Parameters<Platform['repos']['payments']['appendLog']>[0], payment: Payment, at: string) {
@@ -336,12 +420,14 @@ export class ApprovalEngine {
     const attempts = await this.platform.repos.callbacks.ofPayment(payment.id);
     const latest = attempts.filter((a) => a.paymentState === 'ACCEPTED').at(-1);
     if (payment.state !== 'AWAITING_3DS' || latest?.id !== attemptId) return { payment, outcome: null };
+    const nowMs = this.now();
+    // The return came after the 3-D Secure wait ran out: the payment expires, whatever the code.
+    if (this.overdue(payment, nowMs)) return { payment: await this.expireNow(payment, nowMs), outcome: null };
     const code = responseCode.toUpperCase();
     if (code === 'CANCEL') return this.cancel(payment.id, '3dscancel');
-    const nowMs = this.now();
     if (code !== 'OK') {
       const failed = await this.platform.store.db.transaction().execute(async (trx) => {
-        const updated = await this.platform.repos.payments.transition(trx, payment.id, 'fail', iso(nowMs), {
+        const updated = await this.platform.repos.payments.transition(trx, payment.id, 'fail3ds', iso(nowMs), {
           failure_reason: `3-D Secure failed (responsecode=${responseCode.slice(0, 40)})`,
           user_message: 'The card verification (3-D Secure) failed. You have not been charged.',
           due_at: null,
@@ -373,9 +459,12 @@ export class ApprovalEngine {
       });
       return updated;
     });
-    if (!resumed) return { payment: await this.load(payment.id), outcome: null };
+    if (!resumed) {
+      const current = await this.load(payment.id);
+      return { payment: this.overdue(current, nowMs) ? await this.expireNow(current, nowMs) : current, outcome: null };
+    }
     this.changed(resumed);
-    return this.deliverAccepted(resumed, nextAttemptId, tokenResult.token, card.bin, '3ds');
+    return this.deliverAccepted(resumed, nextAttemptId, tokenResult.token, '3ds');
   }
 
   /** The user cancels (landing page, app, or the 3dscancel return URL): USER_CANCEL to the PSP. */
@@ -383,24 +472,34 @@ export class ApprovalEngine {
     const payment = await this.load(paymentId);
     const nowMs = this.now();
     const attemptId = randomUUID();
-    const cancelled = await this.platform.store.db.transaction().execute(async (trx) => {
-      const updated = await this.platform.repos.payments.transition(trx, paymentId, 'cancelByUser', iso(nowMs), {
-        due_at: null,
-        user_message: 'You cancelled the payment.',
+    this.notifying.add(attemptId);
+    const cancelled = await this.platform.store.db
+      .transaction()
+      .execute(async (trx) => {
+        const updated = await this.platform.repos.payments.transition(trx, paymentId, 'cancelByUser', iso(nowMs), {
+          due_at: null,
+          user_message: 'You cancelled the payment.',
+        });
+        if (!updated) return null;
+        await this.platform.repos.payments.appendEvent(trx, paymentId, iso(nowMs), 'cancelled', { via });
+        await this.platform.repos.callbacks.enqueue(trx, { id: attemptId, paymentId, paymentState: 'USER_CANCEL', createdAt: iso(nowMs) });
+        await this.platform.repos.payments.appendLog(trx, paymentId, {
+          operation: 'CANCELLED',
+          amount: payment.amount,
+          paymentText: payment.paymentText,
+          success: true,
+          at: iso(nowMs),
+        });
+        return updated;
+      })
+      .catch((error: unknown) => {
+        this.notifying.delete(attemptId);
+        throw error;
       });
-      if (!updated) return null;
-      await this.platform.repos.payments.appendEvent(trx, paymentId, iso(nowMs), 'cancelled', { via });
-      await this.platform.repos.callbacks.enqueue(trx, { id: attemptId, paymentId, paymentState: 'USER_CANCEL', createdAt: iso(nowMs) });
-      await this.platform.repos.payments.appendLog(trx, paymentId, {
-        operation: 'CANCELLED',
-        amount: payment.amount,
-        paymentText: payment.paymentText,
-        success: true,
-        at: iso(nowMs),
-      });
-      return updated;
-    });
-    if (!cancelled) throw new ApiError('PAYMENT_NOT_PENDING', {}, `state ${payment.state}`);
+    if (!cancelled) {
+      this.notifying.delete(attemptId);
+      throw await this.refusal(paymentId, nowMs);
+    }
     this.changed(cancelled);
     const outcome = await this.deliverNotification(cancelled, attemptId, 'USER_CANCEL');
     return { payment: cancelled, outcome };
@@ -413,7 +512,13 @@ export class ApprovalEngine {
       merchantSerialNumber: payment.merchantSerialNumber,
       paymentState: state,
     });
-    const sent = await this.send(payment, attemptId, body);
+    this.notifying.add(attemptId);
+    let sent: Awaited<ReturnType<ApprovalEngine['send']>>;
+    try {
+      sent = await this.send(payment, attemptId, body);
+    } finally {
+      this.notifying.delete(attemptId);
+    }
     if (!sent) return null;
     await this.platform.store.db.transaction().execute(async (trx) => {
       await this.platform.repos.callbacks.complete(trx, attemptId, { ...sent.result, token: null });
@@ -435,7 +540,7 @@ export class ApprovalEngine {
     // Waiting payments: set-based, a chunk per transaction (one fsync per chunk, not per payment).
     for (;;) {
       const expired = await this.platform.store.db.transaction().execute(async (trx) => {
-        const rows = await this.platform.repos.payments.expireDue(trx, nowIso, SWEEP_BATCH, 'The payment request expired.');
+        const rows = await this.platform.repos.payments.expireDue(trx, nowIso, SWEEP_BATCH, EXPIRED_MESSAGE);
         const attempts = rows.map((payment) => ({ id: randomUUID(), paymentId: payment.id, paymentState: 'TIMEOUT' as const }));
         await this.platform.repos.callbacks.enqueueMany(trx, attempts, nowIso);
         return rows.map((payment, i) => ({ payment, attemptId: (attempts[i] as { id: string }).id }));
@@ -462,14 +567,59 @@ export class ApprovalEngine {
     }
     const queued = new Set(notifications.map((n) => n.attemptId));
     for (const attempt of await this.platform.repos.callbacks.listUnfinished(SWEEP_BATCH)) {
-      if (attempt.paymentState === 'ACCEPTED' || queued.has(attempt.id)) continue;
-      if (attempt.status !== 'PENDING') continue;
-      notifications.push({ payment: await this.load(attempt.paymentId), attemptId: attempt.id });
+      if (attempt.paymentState === 'ACCEPTED' || queued.has(attempt.id) || this.notifying.has(attempt.id)) continue;
+      if (attempt.status === 'PENDING') {
+        notifications.push({ payment: await this.load(attempt.paymentId), attemptId: attempt.id });
+      } else {
+        const resend = await this.resolveCutOffNotification(attempt, nowIso);
+        if (resend) notifications.push(resend);
+      }
     }
     await runWithConcurrency(notifications, NOTIFY_CONCURRENCY, async ({ payment, attemptId }) => {
       const attempt = await this.platform.repos.callbacks.findById(attemptId);
       if (attempt) await this.deliverNotification(payment, attemptId, attempt.paymentState);
     });
+  }
+
+  /**
+   * A TIMEOUT or USER_CANCEL call cut off by a restart (IN_FLIGHT in the database, not in flight
+   * here): nobody knows whether the PSP got it. It is recorded as ABANDONED and sent again once as
+   * a new attempt — a notification carries no cryptogram, so a resend is safe, and a PSP that never
+   * got it would otherwise never learn the outcome; the PSP may get it twice (it should answer
+   * both FAIL 93). If the resend was cut off too, the makePaymentToken is erased and nothing more
+   * is sent. Returns the resend to deliver, if any.
+   */
+  private async resolveCutOffNotification(
+    attempt: CallbackAttempt,
+    nowIso: string,
+  ): Promise<{ payment: Payment; attemptId: string } | null> {
+    const sends = (await this.platform.repos.callbacks.ofPayment(attempt.paymentId)).filter(
+      (a) => a.paymentState === attempt.paymentState,
+    ).length;
+    const resendId = sends < MAX_NOTIFICATION_SENDS ? randomUUID() : null;
+    const resolved = await this.platform.store.db.transaction().execute(async (trx) => {
+      const abandoned = await this.platform.repos.callbacks.abandonInFlight(
+        trx,
+        attempt.id,
+        nowIso,
+        'the platform stopped before the answer arrived',
+      );
+      if (!abandoned) return false;
+      if (resendId) {
+        await this.platform.repos.callbacks.enqueue(trx, {
+          id: resendId,
+          paymentId: attempt.paymentId,
+          paymentState: attempt.paymentState,
+          createdAt: nowIso,
+        });
+      } else {
+        await trx.updateTable('payments').set({ make_payment_token_sealed: null }).where('id', '=', attempt.paymentId).execute();
+      }
+      return true;
+    });
+    if (!resolved || !resendId) return null;
+    this.platform.log.warn({ paymentId: attempt.paymentId, attemptId: attempt.id, resendId }, 'notification cut off by a restart: resent');
+    return { payment: await this.load(attempt.paymentId), attemptId: resendId };
   }
 
   /** Fails a payment whose ACCEPTED call was cut off (no answer can arrive in time any more). */

@@ -151,6 +151,20 @@ export class CallbackAttemptRepository {
       .execute();
   }
 
+  /**
+   * Ends an attempt whose call was cut off (the platform stopped while it was in flight) as
+   * `ABANDONED`. Conditional: false when the attempt is no longer in flight.
+   */
+  async abandonInFlight(trx: Db, id: string, finishedAt: string, error: string): Promise<boolean> {
+    const r = await trx
+      .updateTable('callback_attempts')
+      .set({ status: 'DONE', finished_at: finishedAt, latency_ms: 0, outcome: 'ABANDONED', error })
+      .where('id', '=', id)
+      .where('status', '=', 'IN_FLIGHT')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async ofPayment(paymentId: string): Promise<CallbackAttempt[]> {
     const rows = await this.db
       .selectFrom('callback_attempts')

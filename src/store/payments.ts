@@ -265,16 +265,21 @@ export class PaymentRepository {
 
   /**
    * Applies a named transition with a conditional write. Returns the new payment, or null when
-   * the payment was not in one of the transition's `from` states (a race or a repeat).
+   * the payment was not in one of the transition's `from` states (a race or a repeat), or its due
+   * time forbids the transition (`TRANSITIONS[…].due`).
    */
   async transition(trx: Db, id: string, transition: Transition, nowIso: string, patch: TransitionPatch = {}): Promise<Payment | null> {
-    const { from, to } = TRANSITIONS[transition];
-    const result = await trx
+    const { from, to, due } = TRANSITIONS[transition];
+    let update = trx
       .updateTable('payments')
       .set({ ...patch, state: to, updated_at: nowIso })
       .where('id', '=', id)
-      .where('state', 'in', [...from])
-      .executeTakeFirst();
+      .where('state', 'in', [...from]);
+    // The due time is part of the guard (§2.13): a user action after it loses to expiry even
+    // before the sweep has run; expiry never takes a payment whose due time is still ahead.
+    if (due === 'beforeDue') update = update.where('due_at', '>', nowIso);
+    else if (due === 'due') update = update.where('due_at', '<=', nowIso);
+    const result = await update.executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) return null;
     await this.appendEvent(trx, id, nowIso, `state:${to}`, { transition });
     return this.findById(id, trx);

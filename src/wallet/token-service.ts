@@ -2,7 +2,8 @@
  * The simulated scheme token service (psp-facts.md §2.5–§2.7): one network token per card and
  * merchant, Luhn-valid and scheme-consistent, with its expiry, and a fresh cryptogram for every
  * makePayment attempt (never reused, never stored). In the test profile the magic amounts of §2.7
- * decide the token whatever card is chosen (the test environment's fixed table).
+ * decide the token whatever card is chosen (the test environment's fixed table), and the first
+ * ACCEPTED call of such a payment carries the table's documented cryptogram.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Ore } from '../domain/money.js';
@@ -13,10 +14,18 @@ export interface NetworkToken {
   readonly expiryMonth: string;
   readonly expiryYear: string;
   readonly tokenType: CardBrand;
+  /**
+   * The makePayment `binNumber` (§2.5): the card's BIN; for a magic amount the first six digits of
+   * the documented token, so the BIN, `tokenType` and ECI always name the same scheme.
+   */
+  readonly binNumber: string;
   /** ECI the token requestor sends: 07 for Visa, 06 for Mastercard (§2.6 scheme notes). */
   readonly eci: '07' | '06';
-  /** A documented fixed cryptogram (magic amounts) instead of a fresh one per attempt. */
-  readonly fixedCryptogram: string | null;
+  /**
+   * The documented cryptogram of a magic amount (§2.7), sent on the payment's first ACCEPTED call
+   * only; null for every other token.
+   */
+  readonly documentedCryptogram: string | null;
 }
 
 export type TokenResult = { readonly eligible: true; readonly token: NetworkToken } | { readonly eligible: false };
@@ -72,11 +81,12 @@ export class TokenService {
         eligible: true,
         token: {
           number: magic.number,
+          binNumber: magic.number.slice(0, 6),
           expiryMonth: magic.month,
           expiryYear: magic.year,
           tokenType,
           eci: tokenType === 'VISA' ? '07' : '06',
-          fixedCryptogram: magic.cryptogram,
+          documentedCryptogram: magic.cryptogram,
         },
       };
     }
@@ -88,18 +98,27 @@ export class TokenService {
       eligible: true,
       token: {
         number: `${partial}${luhnCheckDigit(partial)}`,
+        binNumber: card.bin,
         // A token lives at most as long as its card (tokens are refreshed with the card).
         expiryMonth: card.expiryMonth,
         expiryYear: card.expiryYear,
         tokenType: card.brand,
         eci: card.brand === 'VISA' ? '07' : '06',
-        fixedCryptogram: null,
+        documentedCryptogram: null,
       },
     };
   }
 
-  /** A fresh cryptogram (TAVV-like, 20 bytes base64) for one makePayment attempt. */
-  cryptogramFor(token: NetworkToken): string {
-    return token.fixedCryptogram ?? randomBytes(20).toString('base64');
+  /**
+   * The cryptogram for one makePayment attempt: a fresh one (TAVV-like, 20 bytes base64) for every
+   * attempt, except the first ACCEPTED call of a magic amount, which carries the §2.7 table's
+   * documented cryptogram so PSP test acquirers that expect it work. The 3-D Secure resend always
+   * gets a fresh one: the issuer has just stepped up, and a repeated cryptogram would be refused
+   * as a replay (the ePayment PSP API says the resend carries a fresh one, §2.6 ⚠;
+   * docs/approval-engine.md).
+   */
+  cryptogramFor(token: NetworkToken, attempt: 'first' | '3ds'): string {
+    if (attempt === 'first' && token.documentedCryptogram !== null) return token.documentedCryptogram;
+    return randomBytes(20).toString('base64');
   }
 }

@@ -11,6 +11,8 @@ export interface StubAnswer {
   /** Raw text instead of JSON. */
   text?: string;
   contentType?: string;
+  /** Extra response headers (e.g. a Location for a redirect). */
+  headers?: Record<string, string>;
   delayMs?: number;
 }
 
@@ -60,6 +62,7 @@ export class PspStub {
           if (res.destroyed) return;
           res.statusCode = answer.status ?? 200;
           res.setHeader('content-type', answer.contentType ?? 'application/json');
+          for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
           res.end(answer.text ?? JSON.stringify(answer.body ?? {}));
         };
         if (answer.delayMs) setTimeout(send, answer.delayMs);
