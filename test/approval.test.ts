@@ -712,8 +712,7 @@ describe('the due time is part of the guard (no sweep runs)', () => {
     assert.equal((await ctl.payment(expiredId)).json.state, 'EXPIRED');
 
     const overdueId = await start();
-    p.clock.advance(301_000); // no sweep
-    assert.equal((await ctl.payment(overdueId)).json.state, 'INITIATED');
+    p.clock.advance(301_000); // no sweep, and nobody reads it before the approve
     const r = await ctl.approve(overdueId);
     assert.deepEqual(errorOf(r), reference);
     assert.deepEqual(reference, [409, [['PaymentNotPending', 'The payment is not waiting for the user: state EXPIRED']]]);
@@ -726,6 +725,37 @@ describe('the due time is part of the guard (no sweep runs)', () => {
     // The next sweep finds nothing more to do for it.
     await p.running.platform.scheduler.runDue();
     assert.equal(stub.requestsFor(overdueId).length, 1);
+  });
+
+  it('reads EXPIRED from the due time on, before any sweep (details, control API); the next sweep sends the one TIMEOUT', async () => {
+    const id = await start();
+    const before = await api.details(id);
+    assert.deepEqual(before.json.transactionLogHistory, []);
+    p.clock.advance(300_000 - 1_000);
+    assert.equal((await ctl.payment(id)).json.state, 'INITIATED', 'a second before its due time it still waits');
+    p.clock.advance(1_000); // the due time itself; no sweep has run
+    const details = await api.details(id);
+    assert.equal(details.status, 200);
+    assert.deepEqual(
+      details.json.transactionLogHistory.map((e) => [e.operation, e.operationSuccess, e.amount]),
+      [['RESERVED', false, 49900]],
+    );
+    assert.equal((await ctl.payment(id)).json.state, 'EXPIRED');
+    // The read made no outbound call: the TIMEOUT waits in the outbox for the sweep.
+    assert.deepEqual(await callbacksOf(id), [['TIMEOUT', 'PENDING']]);
+    assert.equal(stub.requestsFor(id).length, 0);
+    assert.deepEqual(errorOf(await ctl.approve(id)), [
+      409,
+      [['PaymentNotPending', 'The payment is not waiting for the user: state EXPIRED']],
+    ]);
+    await p.running.platform.scheduler.runDue();
+    assert.deepEqual(
+      stub.requestsFor(id).map((q) => q.body.paymentState),
+      ['TIMEOUT'],
+    );
+    assert.deepEqual(await callbacksOf(id), [['TIMEOUT', 'DONE']]);
+    await p.running.platform.scheduler.runDue();
+    assert.equal(stub.requestsFor(id).length, 1);
   });
 
   it('answers a cancel after the due time as for an expired payment: TIMEOUT, not USER_CANCEL', async () => {

@@ -122,37 +122,70 @@ export class ApprovalEngine {
 
   /** Expires one overdue payment and sends its TIMEOUT callback (the sweep's work, for one payment). */
   private async expireNow(payment: Payment, nowMs: number): Promise<Payment> {
-    const nowIso = iso(nowMs);
     const attemptId = randomUUID();
     this.notifying.add(attemptId);
-    const expired = await this.platform.store.db
-      .transaction()
-      .execute(async (trx) => {
-        const updated = await this.platform.repos.payments.transition(trx, payment.id, 'expire', nowIso, {
-          due_at: null,
-          user_message: EXPIRED_MESSAGE,
-        });
-        if (!updated) return null;
-        await this.logFailedReservation(trx, updated, nowIso);
-        await this.platform.repos.callbacks.enqueue(trx, {
-          id: attemptId,
-          paymentId: payment.id,
-          paymentState: 'TIMEOUT',
-          createdAt: nowIso,
-        });
-        return updated;
-      })
-      .catch((error: unknown) => {
-        this.notifying.delete(attemptId);
-        throw error;
-      });
-    if (!expired) {
-      this.notifying.delete(attemptId);
-      return this.load(payment.id); // the sweep (or another late action) got there first
+    let expired: Payment | null = null;
+    try {
+      expired = await this.recordExpiry(payment, nowMs, attemptId);
+    } finally {
+      if (!expired) this.notifying.delete(attemptId);
     }
-    this.changed(expired);
+    if (!expired) return this.load(payment.id); // the sweep (or another late action) got there first
     await this.deliverNotification(expired, attemptId, 'TIMEOUT');
     return expired;
+  }
+
+  /**
+   * Records the expiry of an overdue payment, as the sweep does: the state, the PSP-visible failed
+   * reservation and the TIMEOUT callback in the outbox. Returns null when it was no longer overdue
+   * in the database (the sweep or a user action got there first).
+   */
+  private async recordExpiry(payment: Payment, nowMs: number, attemptId: string): Promise<Payment | null> {
+    const nowIso = iso(nowMs);
+    const expired = await this.platform.store.db.transaction().execute(async (trx) => {
+      const updated = await this.platform.repos.payments.transition(trx, payment.id, 'expire', nowIso, {
+        due_at: null,
+        user_message: EXPIRED_MESSAGE,
+      });
+      if (!updated) return null;
+      await this.logFailedReservation(trx, updated, nowIso);
+      await this.platform.repos.callbacks.enqueue(trx, {
+        id: attemptId,
+        paymentId: payment.id,
+        paymentState: 'TIMEOUT',
+        createdAt: nowIso,
+      });
+      return updated;
+    });
+    if (expired) this.changed(expired);
+    return expired;
+  }
+
+  /**
+   * The payment as it is now, for whoever reads it (details, the control API, the landing page,
+   * the app). A waiting payment past its due time is expired: no user action can take it any more
+   * (the guard is in the SQL), and a reader that finds it before the sweep has recorded it records
+   * it here — passive expiry next to the active sweep, as Redis expires keys. So a payment reads
+   * EXPIRED from its due time on, however many came due at once and however far the sweep is
+   * behind. Its TIMEOUT callback is left in the outbox for the sweep to send: a read makes no
+   * outbound call and does not wait for one.
+   */
+  async current(payment: Payment): Promise<Payment> {
+    const nowMs = this.now();
+    if (!this.overdue(payment, nowMs)) return payment;
+    return (await this.recordExpiry(payment, nowMs, randomUUID())) ?? this.load(payment.id);
+  }
+
+  /** The payment as it is now (`current`), by id; null when there is none. */
+  async findById(paymentId: string): Promise<Payment | null> {
+    const payment = await this.platform.repos.payments.findById(paymentId);
+    return payment && this.current(payment);
+  }
+
+  /** The PSP's payment as it is now (`current`); null when there is none (or it is another PSP's). */
+  async findByPspTransactionId(pspId: string, pspTransactionId: string): Promise<Payment | null> {
+    const payment = await this.platform.repos.payments.findByPspTransactionId(pspId, pspTransactionId);
+    return payment && this.current(payment);
   }
 
   /** Whether this user may pay businesses: known, active and 15 or older (§2.3 code 81). */

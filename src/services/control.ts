@@ -36,7 +36,7 @@ const attemptView = (a: CallbackAttempt) => ({
 
 /** The payment's full internal state, its timeline and its callback attempts. */
 export async function paymentView(platform: Platform, pspId: string | undefined, pspTransactionId: string) {
-  const p = await resolvePayment(platform, pspId, pspTransactionId);
+  const p = await platform.engine.current(await resolvePayment(platform, pspId, pspTransactionId));
   const [events, attempts, log, statusUpdates] = await Promise.all([
     platform.repos.payments.events(p.id),
     platform.repos.callbacks.ofPayment(p.id),

@@ -55,7 +55,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     // An expired token still names its payment: the waiting screen outlives the 5-minute link.
     const paymentId = verified.ok ? verified.claims.paymentId : verified.paymentId;
     if (!paymentId) return { ok: false };
-    const payment = await platform.repos.payments.findById(paymentId);
+    const payment = await platform.engine.findById(paymentId);
     if (!payment) return { ok: false };
     const merchant = await platform.repos.merchants.findByMsn(payment.merchantSerialNumber);
     if (!merchant) return { ok: false };
@@ -205,7 +205,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     const sendState = () => {
       chain = chain
         .then(async () => {
-          const p = await platform.repos.payments.findById(paymentId);
+          const p = await platform.engine.findById(paymentId);
           if (!p) return;
           const status = landingStatus(p);
           stream.send('state', {

@@ -126,7 +126,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
   /** The user's own payment, or null (another user's payment answers like an unknown one). */
   async function ownPayment(who: LoggedIn, id: string): Promise<Payment | null> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    const payment = await platform.repos.payments.findById(id);
+    const payment = await platform.engine.findById(id);
     return payment && payment.userPhone === who.user.phoneNumber ? payment : null;
   }
 
@@ -215,7 +215,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
     stream.send('tick', { now: platform.clock.now() });
     const watched = request.query.payment;
     if (watched && /^[0-9a-f-]{36}$/i.test(watched)) {
-      const current = await platform.repos.payments.findById(watched);
+      const current = await platform.engine.findById(watched);
       if (current && current.userPhone === phone) {
         stream.send('payment', { paymentId: current.id, state: current.state, now: platform.clock.now() });
       }
@@ -234,7 +234,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
       sendPage(reply, status, appProblemPage(title, message, { user: who.appUser, csrf: who.csrf }), csp);
     const verified = token && token.length <= 4096 ? await platform.landingTokens.verify(token) : null;
     const paymentId = verified ? (verified.ok ? verified.claims.paymentId : verified.paymentId) : undefined;
-    const payment = paymentId ? await platform.repos.payments.findById(paymentId) : null;
+    const payment = paymentId ? await platform.engine.findById(paymentId) : null;
     if (!verified || !payment) return page(400, 'This payment link is not valid', 'Go back to the shop and start the payment again.');
     if (payment.userPhone === who.user.phoneNumber) return seeOther(reply, `${APP_PATH}/payments/${payment.id}`, csp);
     if (isFinal(payment.state)) return page(410, 'This payment link has already been used', 'Go back to the shop to see the result.');
