@@ -4,6 +4,7 @@
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import type { ContenderKey, Context } from './context.js';
 import { call, sleep } from './http.js';
 import { type LoadJob, type LoadResult, measure, runLoad } from './load.js';
@@ -331,8 +332,17 @@ export interface ExpiryFigures {
   readonly advanceAnsweredMs: number | null;
   readonly advanceError: string | null;
   readonly sampleSize: number;
+  /** How many sampled payments read EXPIRED at their first read after the clock advance. */
+  readonly sampleExpiredAtFirstRead: number;
+  /** From the clock advance until the clock showed it (the due time of every payment). */
+  readonly clockMovedMs: number;
   /** From the clock advance until every sampled payment was EXPIRED (null: not within the timeout). */
   readonly sampleExpiredMs: number | null;
+  /**
+   * From the clock advance until every payment was recorded EXPIRED in the database (by the sweep,
+   * or by a reader that met it first), read from the database file by a read-only connection.
+   */
+  readonly allRecordedMs: number | null;
   /** The full count after the sample: payments per state (each id looked up once). */
   readonly fullCount: Record<string, number>;
   readonly fullCountDoneMs: number;
@@ -445,14 +455,34 @@ export async function runExpiry(ctx: Context): Promise<ExpiryFigures> {
       },
     );
     const deadline = Date.now() + ctx.options.expiryTimeoutSeconds * 1000;
-    // Four lookups at a time, every 50 ms at most: enough resolution for a 1 s target without
-    // loading the server that is doing the expiring.
-    let waiting = sample;
-    let sampleExpiredMs: number | null = null;
-    while (waiting.length > 0 && Date.now() < deadline) {
-      const batch = waiting.slice(0, 4);
-      const states = await Promise.all(
-        batch.map(async (id) => {
+    // The advance moves the clock at once and then runs the due work: wait until the clock shows
+    // it, so that the reads below come after the due time.
+    while (Date.now() < deadline) {
+      const clock = await call(`${server.url}/_emulator/clock`, { timeoutMs: 0 });
+      if (clock.status === 200 && clock.json<{ offsetSeconds: number }>().offsetSeconds >= 600) break;
+      await sleep(5);
+    }
+    const clockMovedMs = performance.now() - started;
+    // The active sweep's progress, straight from the database file (WAL: a reader in another
+    // process sees each committed chunk), every 50 ms.
+    const watcher = new SQLite(databasePath, { readonly: true });
+    let allRecordedMs: number | null = null;
+    const recorded = (async () => {
+      const count = watcher.prepare("select count(*) as n from payments where state = 'EXPIRED'");
+      while (Date.now() < deadline) {
+        if ((count.get() as { n: number }).n >= created.ids.length) {
+          allRecordedMs = performance.now() - started;
+          return;
+        }
+        await sleep(50);
+      }
+    })();
+    // Every sampled payment read once, 4 at a time, right after the advance (what a reader sees
+    // at the due time); then the ones not yet EXPIRED again, every 50 ms at most, without loading
+    // the server that is doing the expiring.
+    const readStates = (ids: readonly string[]) =>
+      Promise.all(
+        ids.map(async (id) => {
           const reply = await call(`${server.url}/_emulator/payments/${encodeURIComponent(id)}`, {
             headers: ctx.controlHeaders(false),
             timeoutMs: 0,
@@ -460,14 +490,27 @@ export async function runExpiry(ctx: Context): Promise<ExpiryFigures> {
           return reply.status === 200 ? reply.json<{ state: string }>().state : `HTTP ${reply.status}`;
         }),
       );
-      const done = new Set(batch.filter((_, i) => states[i] === 'EXPIRED'));
+    let waiting: string[] = [];
+    for (let i = 0; i < sample.length; i += 4) {
+      const batch = sample.slice(i, i + 4);
+      const states = await readStates(batch);
+      waiting.push(...batch.filter((_, j) => states[j] !== 'EXPIRED'));
+    }
+    const sampleExpiredAtFirstRead = sample.length - waiting.length;
+    let sampleExpiredMs: number | null = waiting.length === 0 ? performance.now() - started : null;
+    while (waiting.length > 0 && Date.now() < deadline) {
+      await sleep(50);
+      const batch = waiting.slice(0, 4);
+      const states = await readStates(batch);
+      const done = new Set(batch.filter((_, j) => states[j] === 'EXPIRED'));
       waiting = waiting.filter((id) => !done.has(id));
       if (waiting.length === 0) sampleExpiredMs = performance.now() - started;
-      else await sleep(50);
     }
     const advanceWait = cancellableSleep(Math.max(0, deadline - Date.now()));
     await Promise.race([advance, advanceWait.promise]);
     advanceWait.cancel();
+    await recorded;
+    watcher.close();
     ctx.log(
       `expiry: sample expired after ${sampleExpiredMs === null ? 'timeout' : `${(sampleExpiredMs / 1000).toFixed(2)} s`}; counting all ${created.ids.length}`,
     );
@@ -511,7 +554,10 @@ export async function runExpiry(ctx: Context): Promise<ExpiryFigures> {
       advanceAnsweredMs,
       advanceError,
       sampleSize: sample.length,
+      sampleExpiredAtFirstRead,
+      clockMovedMs,
       sampleExpiredMs,
+      allRecordedMs,
       fullCount,
       fullCountDoneMs,
       allExpired,
