@@ -3,9 +3,9 @@
  * send `/accessToken/get`, `/init/`; psp-facts.md §2.1), body and time limits, redacted
  * structured logs, and the one error handler.
  */
-import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Platform } from '../platform.js';
+import { newRowId } from '../store/ids.js';
 import { installApiCallLog } from './api-call-log.js';
 import { installErrorHandling } from './error-handler.js';
 import { accessTokenRoutes } from './routes/access-token.js';
@@ -30,7 +30,8 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
-    genReqId: () => randomUUID(),
+    // Request ids are the api_calls rows' keys (and the errors' contextId): time-ordered.
+    genReqId: () => newRowId(),
     requestIdHeader: false,
     trustProxy: false,
     // No type coercion: Ajv's default (`coerceTypes: 'array'`) would turn "0x1F40" into 8000,

@@ -8,7 +8,6 @@
  * resolve to exactly one outcome (GUIDE practice 2). A makePayment call is committed as a
  * pending attempt together with its state change, and only then made (GUIDE practice 6).
  */
-import { randomUUID } from 'node:crypto';
 import type { OutboundHttp } from '../callbacks/outbound-http.js';
 import { iso } from '../clock.js';
 import { ApiError } from '../domain/errors.js';
@@ -29,6 +28,7 @@ import { osloDate } from '../domain/time.js';
 import type { PaymentEvents } from '../events.js';
 import type { Platform } from '../platform.js';
 import type { AttemptResult, CallbackAttempt } from '../store/callback-attempts.js';
+import { newRowId } from '../store/ids.js';
 import type { NetworkToken, TokenService } from '../wallet/token-service.js';
 
 /**
@@ -122,7 +122,7 @@ export class ApprovalEngine {
 
   /** Expires one overdue payment and sends its TIMEOUT callback (the sweep's work, for one payment). */
   private async expireNow(payment: Payment, nowMs: number): Promise<Payment> {
-    const attemptId = randomUUID();
+    const attemptId = newRowId();
     this.notifying.add(attemptId);
     let expired: Payment | null = null;
     try {
@@ -173,7 +173,7 @@ export class ApprovalEngine {
   async current(payment: Payment): Promise<Payment> {
     const nowMs = this.now();
     if (!this.overdue(payment, nowMs)) return payment;
-    return (await this.recordExpiry(payment, nowMs, randomUUID())) ?? this.load(payment.id);
+    return (await this.recordExpiry(payment, nowMs, newRowId())) ?? this.load(payment.id);
   }
 
   /** The payment as it is now (`current`), by id; null when there is none. */
@@ -243,7 +243,7 @@ export class ApprovalEngine {
     const token = this.tokenOrThrow(card, payment);
 
     const nowMs = this.now();
-    const attemptId = randomUUID();
+    const attemptId = newRowId();
     const confirmed = await this.platform.store.db.transaction().execute(async (trx) => {
       const updated = await this.platform.repos.payments.transition(trx, paymentId, 'confirm', iso(nowMs), {
         user_phone: phone,
@@ -478,7 +478,7 @@ export class ApprovalEngine {
     if (!card) throw new ApiError('CARD_NOT_FOUND');
     const tokenResult = this.deps.tokens.tokenFor(card, payment.merchantSerialNumber, payment.amount);
     if (!tokenResult.eligible) throw new ApiError('CARD_NOT_ELIGIBLE');
-    const nextAttemptId = randomUUID();
+    const nextAttemptId = newRowId();
     const resumed = await this.platform.store.db.transaction().execute(async (trx) => {
       const updated = await this.platform.repos.payments.transition(trx, payment.id, 'complete3ds', iso(nowMs), {
         due_at: iso(nowMs + this.platform.config.callbackTimeoutMs + RECOVERY_GRACE_MS),
@@ -504,7 +504,7 @@ export class ApprovalEngine {
   async cancel(paymentId: string, via: string): Promise<ApprovalOutcome> {
     const payment = await this.load(paymentId);
     const nowMs = this.now();
-    const attemptId = randomUUID();
+    const attemptId = newRowId();
     this.notifying.add(attemptId);
     const cancelled = await this.platform.store.db
       .transaction()
@@ -574,7 +574,7 @@ export class ApprovalEngine {
     for (;;) {
       const expired = await this.platform.store.db.transaction().execute(async (trx) => {
         const rows = await this.platform.repos.payments.expireDue(trx, nowIso, SWEEP_BATCH, EXPIRED_MESSAGE);
-        const attempts = rows.map((payment) => ({ id: randomUUID(), paymentId: payment.id, paymentState: 'TIMEOUT' as const }));
+        const attempts = rows.map((payment) => ({ id: newRowId(), paymentId: payment.id, paymentState: 'TIMEOUT' as const }));
         await this.platform.repos.callbacks.enqueueMany(trx, attempts, nowIso);
         return rows.map((payment, i) => ({ payment, attemptId: (attempts[i] as { id: string }).id }));
       });
@@ -629,7 +629,7 @@ export class ApprovalEngine {
     const sends = (await this.platform.repos.callbacks.ofPayment(attempt.paymentId)).filter(
       (a) => a.paymentState === attempt.paymentState,
     ).length;
-    const resendId = sends < MAX_NOTIFICATION_SENDS ? randomUUID() : null;
+    const resendId = sends < MAX_NOTIFICATION_SENDS ? newRowId() : null;
     const resolved = await this.platform.store.db.transaction().execute(async (trx) => {
       const abandoned = await this.platform.repos.callbacks.abandonInFlight(
         trx,

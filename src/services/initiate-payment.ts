@@ -3,12 +3,12 @@
  * answers with the landing page URL (or the app deeplink). With an Idempotency-Key the stored
  * answer is replayed byte for byte; the same key with another request is a 409 (§2.13).
  */
-import { randomUUID } from 'node:crypto';
 import { iso } from '../clock.js';
 import { ApiError } from '../domain/errors.js';
 import { canonicalJson, type InitRequestBody, parseInitRequest } from '../domain/init-request.js';
 import type { Merchant, Psp } from '../domain/parties.js';
 import type { Platform } from '../platform.js';
+import { newRowId } from '../store/ids.js';
 import { sha256Hex } from '../security/hash.js';
 
 export interface JsonResponse {
@@ -44,7 +44,7 @@ export async function initiatePayment(
   const request = parseInitRequest(body, merchant, platform.urlPolicies);
   const nowMs = clock.now();
   const now = iso(nowMs);
-  const id = randomUUID();
+  const id = newRowId();
   const linkExpiresMs = nowMs + config.landingPageTtlSeconds * 1000;
   const token = await platform.landingTokens.issue({ paymentId: id, merchantSerialNumber: merchant.merchantSerialNumber }, linkExpiresMs);
   const responseBody = JSON.stringify({
