@@ -8,8 +8,8 @@ import { ApiError } from '../domain/errors.js';
 import { canonicalJson, type InitRequestBody, parseInitRequest } from '../domain/init-request.js';
 import type { Merchant, Psp } from '../domain/parties.js';
 import type { Platform } from '../platform.js';
-import { newRowId } from '../store/ids.js';
 import { sha256Hex } from '../security/hash.js';
+import { newRowId } from '../store/ids.js';
 
 export interface JsonResponse {
   readonly statusCode: number;
