@@ -556,7 +556,7 @@ export class ApprovalEngine {
     await this.platform.store.db.transaction().execute(async (trx) => {
       await this.platform.repos.callbacks.complete(trx, attemptId, { ...sent.result, token: null });
       // The last call this payment will ever make: the makePaymentToken is no longer needed.
-      await trx.updateTable('payments').set({ make_payment_token_sealed: null }).where('id', '=', payment.id).execute();
+      await this.platform.repos.payments.eraseMakePaymentToken(trx, payment.id);
     });
     return sent.answer.outcome;
   }
@@ -646,7 +646,7 @@ export class ApprovalEngine {
           createdAt: nowIso,
         });
       } else {
-        await trx.updateTable('payments').set({ make_payment_token_sealed: null }).where('id', '=', attempt.paymentId).execute();
+        await this.platform.repos.payments.eraseMakePaymentToken(trx, attempt.paymentId);
       }
       return true;
     });

@@ -70,20 +70,6 @@ export interface NewPayment {
   readonly createdAt: string;
 }
 
-/** Columns with defaults, not set by `insert`. */
-type OmittedOnInsert =
-  | 'card_id'
-  | 'failure_reason'
-  | 'psp_error_id'
-  | 'psp_error_text'
-  | 'user_message'
-  | 'url_3d_secure'
-  | 'reserved_ore'
-  | 'captured_ore'
-  | 'refunded_ore'
-  | 'cancelled'
-  | 'reserved_at';
-
 /** Columns a transition may set besides the state. */
 export type TransitionPatch = Partial<
   Pick<
@@ -102,33 +88,36 @@ export type TransitionPatch = Partial<
   >
 >;
 
+/** The columns `insert` sets; the others start at their defaults. */
+const INSERT_COLUMNS = [
+  'id',
+  'psp_id',
+  'psp_transaction_id',
+  'merchant_serial_number',
+  'merchant_order_id',
+  'amount_ore',
+  'currency',
+  'customer_mobile_number',
+  'psp_redirect_url',
+  'make_payment_url',
+  'make_payment_token_sealed',
+  'payment_text',
+  'is_app',
+  'skip_landing_page',
+  'state',
+  'due_at',
+  'link_expires_at',
+  'user_phone',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly (keyof PaymentsTable)[];
+
 /** The queries of init and details, compiled once (prepared.ts). */
 function preparedQueries(db: Kysely<Database>) {
   return {
-    insertRow: prepareInsert<Omit<PaymentsTable, OmittedOnInsert>>(
+    insertRow: prepareInsert<Pick<PaymentsTable, (typeof INSERT_COLUMNS)[number]>>(
       (row) => db.insertInto('payments').values(row),
-      [
-        'id',
-        'psp_id',
-        'psp_transaction_id',
-        'merchant_serial_number',
-        'merchant_order_id',
-        'amount_ore',
-        'currency',
-        'customer_mobile_number',
-        'psp_redirect_url',
-        'make_payment_url',
-        'make_payment_token_sealed',
-        'payment_text',
-        'is_app',
-        'skip_landing_page',
-        'state',
-        'due_at',
-        'link_expires_at',
-        'user_phone',
-        'created_at',
-        'updated_at',
-      ],
+      INSERT_COLUMNS,
     ),
     idByPspTransactionId: prepareQuery((pspId: string, pspTransactionId: string) =>
       db.selectFrom('payments').select('id').where('psp_id', '=', pspId).where('psp_transaction_id', '=', pspTransactionId),
@@ -251,6 +240,11 @@ export class PaymentRepository {
         at: entry.at,
       })
       .execute();
+  }
+
+  /** Erases the sealed makePaymentToken once the payment will make no more calls. */
+  async eraseMakePaymentToken(trx: Db, id: string): Promise<void> {
+    await trx.updateTable('payments').set({ make_payment_token_sealed: null }).where('id', '=', id).execute();
   }
 
   /** Appends to the payment's timeline; the next `seq` is computed in the same statement. */

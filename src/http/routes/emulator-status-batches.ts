@@ -48,19 +48,22 @@ const integersFromStrings: preValidationAsyncHookHandler = async (request) => {
   }
 };
 
+/** The batch id of the path. */
+const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } as const;
+
 export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
+  // This plugin's routes only (Fastify encapsulates a registered plugin's hooks).
+  app.addHook('preValidation', integersFromStrings);
+
   app.get<{ Querystring: { limit: number; offset: number; rejectedLimit: number } }>(
     '/_emulator/status-batches',
-    { preValidation: integersFromStrings, schema: { querystring: listQuery } },
+    { schema: { querystring: listQuery } },
     async (request) => listStatusBatches(platform, { pspId: header(request, 'psp-id') ?? null, ...request.query }),
   );
 
   app.get<{ Params: { id: number }; Querystring: { rejectedLimit: number; rejectedOffset: number } }>(
     '/_emulator/status-batches/:id',
-    {
-      preValidation: integersFromStrings,
-      schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } }, querystring: oneQuery },
-    },
+    { schema: { params: idParams, querystring: oneQuery } },
     async (request) => {
       const batch = await statusBatchRepository(platform.store.db).find(request.params.id);
       if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');
@@ -89,17 +92,13 @@ export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform
 
   // After the cause of a failure is fixed (our bug, or a database that was full), the batch can
   // be applied again: it goes back in the queue, and the schedule (or /run) applies it.
-  app.post<{ Params: { id: number } }>(
-    '/_emulator/status-batches/:id/retry',
-    { preValidation: integersFromStrings, schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } },
-    async (request) => {
-      const repository = statusBatchRepository(platform.store.db);
-      if (!(await repository.find(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FOUND');
-      if (!(await repository.requeueFailed(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FAILED');
-      await platform.scheduler.runDue();
-      const batch = await repository.find(request.params.id);
-      if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');
-      return statusBatchView(platform, batch, { limit: 100, offset: 0 });
-    },
-  );
+  app.post<{ Params: { id: number } }>('/_emulator/status-batches/:id/retry', { schema: { params: idParams } }, async (request) => {
+    const repository = statusBatchRepository(platform.store.db);
+    if (!(await repository.find(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FOUND');
+    if (!(await repository.requeueFailed(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FAILED');
+    await platform.scheduler.runDue();
+    const batch = await repository.find(request.params.id);
+    if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');
+    return statusBatchView(platform, batch, { limit: 100, offset: 0 });
+  });
 }
