@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { iso } from '../src/clock.js';
 import type { Ledger } from '../src/domain/payment-money.js';
 import { statusItemsOfPayment } from '../src/services/status-batch-report.js';
-import { paymentLedgerRepository } from '../src/store/payment-ledger.js';
+import { PaymentLedgerRepository } from '../src/store/payment-ledger.js';
 import { pspSpec } from './helpers/openapi.js';
 import {
   call,
@@ -725,7 +725,7 @@ describe('the conditional ledger write (store/payment-ledger.ts)', () => {
       assert.equal((await api.init(body)).status, 200);
       const payment = await reserveForTest(p, DEMO.pspId, String(body.pspTransactionId));
       const { db } = p.running.platform.store;
-      const repo = paymentLedgerRepository(db);
+      const repo = new PaymentLedgerRepository(db);
       const now = iso(p.clock.now());
       const current = async (): Promise<Ledger> => {
         const loaded = (await repo.load(db, DEMO.pspId, [String(body.pspTransactionId)])).get(String(body.pspTransactionId));

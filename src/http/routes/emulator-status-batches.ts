@@ -13,7 +13,6 @@ import { ApiError } from '../../domain/errors.js';
 import type { Platform } from '../../platform.js';
 import { applyPendingBatches } from '../../services/apply-status-batches.js';
 import { listStatusBatches, statusBatchView } from '../../services/status-batch-report.js';
-import { statusBatchRepository } from '../../store/status-batches.js';
 import { header } from '../psp-auth.js';
 
 const listQuery = {
@@ -65,7 +64,7 @@ export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform
     '/_emulator/status-batches/:id',
     { schema: { params: idParams, querystring: oneQuery } },
     async (request) => {
-      const batch = await statusBatchRepository(platform.store.db).find(request.params.id);
+      const batch = await platform.repos.statusBatches.find(request.params.id);
       if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');
       return statusBatchView(platform, batch, { limit: request.query.rejectedLimit, offset: request.query.rejectedOffset });
     },
@@ -74,7 +73,7 @@ export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform
   app.post('/_emulator/status-batches/run', async () => {
     if (platform.config.statusBatchSchedule === 'never') throw new ApiError('STATUS_BATCHES_NEVER_APPLIED');
     const run = await applyPendingBatches(platform);
-    const repository = statusBatchRepository(platform.store.db);
+    const repository = platform.repos.statusBatches;
     const views = async (ids: readonly number[]) => {
       const out = [];
       for (const id of ids) {
@@ -93,7 +92,7 @@ export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform
   // After the cause of a failure is fixed (our bug, or a database that was full), the batch can
   // be applied again: it goes back in the queue, and the schedule (or /run) applies it.
   app.post<{ Params: { id: number } }>('/_emulator/status-batches/:id/retry', { schema: { params: idParams } }, async (request) => {
-    const repository = statusBatchRepository(platform.store.db);
+    const repository = platform.repos.statusBatches;
     if (!(await repository.find(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FOUND');
     if (!(await repository.requeueFailed(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FAILED');
     await platform.scheduler.runDue();
