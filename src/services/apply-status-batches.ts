@@ -48,12 +48,16 @@ const PENDING_PAGE = 100;
 const runs = new WeakMap<object, Promise<unknown>>();
 
 /**
- * Applies every pending batch (received before `receivedBefore`, when given) and answers what it
- * applied. Runs one at a time per platform: a call during a run waits for it, then runs.
+ * Applies every pending batch (received before `receivedBefore`, and of one PSP, when given) and
+ * answers what it applied. Runs one at a time per platform: a call during a run waits for it,
+ * then runs.
  */
-export async function applyPendingBatches(deps: StatusBatchDeps, options: { receivedBefore?: string } = {}): Promise<BatchRun> {
+export async function applyPendingBatches(
+  deps: StatusBatchDeps,
+  options: { receivedBefore?: string; pspId?: string } = {},
+): Promise<BatchRun> {
   const previous = runs.get(deps.store) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(() => applyAll(deps, options.receivedBefore ?? null));
+  const run = previous.catch(() => undefined).then(() => applyAll(deps, options.receivedBefore ?? null, options.pspId ?? null));
   runs.set(deps.store, run);
   try {
     return await run;
@@ -62,12 +66,12 @@ export async function applyPendingBatches(deps: StatusBatchDeps, options: { rece
   }
 }
 
-async function applyAll(deps: StatusBatchDeps, receivedBefore: string | null): Promise<BatchRun> {
+async function applyAll(deps: StatusBatchDeps, receivedBefore: string | null, pspId: string | null): Promise<BatchRun> {
   const batches = statusBatchRepository(deps.store.db);
   const done: AppliedBatch[] = [];
   const failed: FailedBatch[] = [];
   for (;;) {
-    const ids = await batches.pendingIds(PENDING_PAGE, receivedBefore);
+    const ids = await batches.pendingIds(PENDING_PAGE, receivedBefore, pspId);
     for (const id of ids) {
       let result: AppliedBatch | null;
       try {
