@@ -292,7 +292,6 @@ export class StatusBatchRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Puts a FAILED batch back in the queue (conditional write); false when it was not FAILED. */
   /** Puts the PSP's FAILED batch back in the queue (conditional write: its PSP and FAILED). */
   async requeueFailed(batchId: number, pspId: string): Promise<boolean> {
     const result = await this.db
