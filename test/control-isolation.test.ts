@@ -10,6 +10,7 @@
  * does a list or a run show or touch only the caller's objects? and is the object unchanged?
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse, onRouteHookHandler } from 'fastify';
 import { buildHttpApp } from '../src/http/app.js';
@@ -270,6 +271,13 @@ describe('control API isolation: the route table', () => {
   it('every control route is instance-wide (src/http/control-scope.ts) or checked for isolation here', () => {
     const missing = undeclared(controlRoutes(walked.routes, productionRoutes), new Set(Object.keys(ISOLATION_CHECKS)));
     assert.deepEqual(missing, [], `declare these in INSTANCE_WIDE_ROUTES (src/http/control-scope.ts) or ISOLATION_CHECKS (this file)`);
+  });
+
+  it('docs/ARCHITECTURE.md "Isolation" lists exactly the instance-wide routes', () => {
+    const doc = readFileSync('docs/ARCHITECTURE.md', 'utf8');
+    const section = doc.slice(doc.indexOf('## Isolation'), doc.indexOf('\n## ', doc.indexOf('## Isolation') + 1));
+    const listed = [...section.matchAll(/^- `([A-Z]+ \/\S+)` — /gm)].map((m) => m[1]);
+    assert.deepEqual(listed.sort(), Object.keys(INSTANCE_WIDE_ROUTES).sort());
   });
 
   it('lists no route that does not exist, and no route both ways', () => {
