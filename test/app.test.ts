@@ -418,6 +418,7 @@ describe('the simulated app', () => {
           for (;;) {
             const batches = await call<{ batches: { state: string; counts: { applied: number; rejected: number } }[] }>(
               `${p.url}/_emulator/status-batches?limit=1`,
+              { headers: { 'Psp-Id': psp.creds.pspId } },
             );
             const [batch] = batches.json.batches;
             if (batch?.state === 'APPLIED') {

@@ -45,17 +45,22 @@ const ERROR_TEXT_MAX = 2000;
 const PENDING_PAGE = 100;
 
 /**
- * Applies every pending batch (received before `receivedBefore`, when given) and answers what it
- * applied. Any number of runs may go at once, in this process or others: each batch is claimed in
- * the database, and a PSP's batch only once its older ones are done (`StatusBatchRepository.claim`).
+ * Applies every pending batch (received before `receivedBefore`, and of one PSP, when given) and
+ * answers what it applied. Any number of runs may go at once, in this process or others: each
+ * batch is claimed in the database, and a PSP's batch only once its older ones are done
+ * (`StatusBatchRepository.claim`).
  */
-export async function applyPendingBatches(deps: StatusBatchDeps, options: { receivedBefore?: string } = {}): Promise<BatchRun> {
+export async function applyPendingBatches(
+  deps: StatusBatchDeps,
+  options: { receivedBefore?: string; pspId?: string } = {},
+): Promise<BatchRun> {
   const receivedBefore = options.receivedBefore ?? null;
+  const pspId = options.pspId ?? null;
   const batches = deps.repos.statusBatches;
   const done: AppliedBatch[] = [];
   const failed: FailedBatch[] = [];
   for (;;) {
-    const ids = await batches.pendingIds(PENDING_PAGE, receivedBefore);
+    const ids = await batches.pendingIds(PENDING_PAGE, receivedBefore, pspId);
     for (const id of ids) {
       let result: AppliedBatch | null;
       try {

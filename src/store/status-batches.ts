@@ -251,10 +251,14 @@ export class StatusBatchRepository {
     return id;
   }
 
-  /** Ids of pending batches in the order received (optionally only those received before `beforeIso`). */
-  async pendingIds(limit: number, beforeIso: string | null = null): Promise<number[]> {
+  /**
+   * Ids of pending batches in the order received (optionally only those received before
+   * `beforeIso`, and only one PSP's).
+   */
+  async pendingIds(limit: number, beforeIso: string | null = null, pspId: string | null = null): Promise<number[]> {
     let q = this.db.selectFrom('status_batches').select('id').where('state', '=', 'PENDING');
     if (beforeIso !== null) q = q.where('received_at', '<', beforeIso);
+    if (pspId !== null) q = q.where('psp_id', '=', pspId);
     const rows = await q.orderBy('id').limit(limit).execute();
     return rows.map((r) => r.id);
   }
@@ -303,12 +307,13 @@ export class StatusBatchRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Puts a FAILED batch back in the queue (conditional write); false when it was not FAILED. */
-  async requeueFailed(batchId: number): Promise<boolean> {
+  /** Puts the PSP's FAILED batch back in the queue (conditional write: its PSP and FAILED). */
+  async requeueFailed(batchId: number, pspId: string): Promise<boolean> {
     const result = await this.db
       .updateTable('status_batches')
       .set({ state: 'PENDING', failed_at: null, error: null })
       .where('id', '=', batchId)
+      .where('psp_id', '=', pspId)
       .where('state', '=', 'FAILED')
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
