@@ -181,8 +181,8 @@ export class OutboundDelivery {
       for (const a of open) {
         if (!(await repos.callbacks.abandonCutOff(trx, a.id, nowIso, CUT_OFF_ERROR))) return null; // a live lease
       }
-      const payment = await this.apply(trx, await this.load(paymentId), decideCutOff(), nowIso);
-      return payment;
+      const payment = await repos.payments.findById(paymentId, trx);
+      return payment && this.apply(trx, payment, decideCutOff(), nowIso);
     });
     if (failed) this.changed(failed);
     return failed;
