@@ -42,6 +42,12 @@ export interface Config {
   /** How long idempotency keys are kept. */
   readonly idempotencyTtlSeconds: number;
   readonly bodyLimitBytes: number;
+  /**
+   * How deep a JSON body may nest (objects and arrays), checked before it is parsed: deeper is a
+   * 400 in the API's format. The APIs' bodies nest 3 levels at most; the limit keeps every walk of
+   * a body (validation, the idempotency fingerprint) bounded.
+   */
+  readonly jsonMaxDepth: number;
   readonly updateStatusBodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   /**
@@ -157,6 +163,7 @@ export function parseConfig(env: Env): Config {
     callbackTimeoutMs: intVar(env, 'CALLBACK_TIMEOUT_MS', 15_000, 100, 120_000),
     idempotencyTtlSeconds: intVar(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    jsonMaxDepth: intVar(env, 'JSON_MAX_DEPTH', 64, 4, 1000),
     updateStatusBodyLimitBytes: intVar(env, 'UPDATESTATUS_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     allowLoopbackCallbacks: boolVar(env, 'ALLOW_LOOPBACK_CALLBACKS', isTest),
