@@ -58,6 +58,15 @@ export interface Config {
   readonly merchantInitialStatus: MerchantInitialStatus;
   /** A PENDING sales unit becomes ACTIVE this long after its creation, on the platform clock. */
   readonly merchantActivationDelaySeconds: number;
+  /** Rows the request journal keeps (the oldest are dropped beyond this). */
+  readonly requestJournalMaxRows: number;
+  /** Characters of a request or response body the journal keeps (the rest is cut off). */
+  readonly requestJournalBodyMaxChars: number;
+  /**
+   * When set, the control API (`/_emulator/…`) and the inspector require it (`Authorization:
+   * Bearer …`, or the inspector's login cookie). Unset: open to whoever reaches the port.
+   */
+  readonly controlApiToken: string | null;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -96,6 +105,16 @@ function enumVar<T extends string>(env: Env, name: string, allowed: readonly T[]
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
   }
   return raw as T;
+}
+
+function controlApiTokenOf(env: Env): string | null {
+  const raw = env.CONTROL_API_TOKEN;
+  if (raw === undefined || raw === '') return null;
+  // It travels in a header and a cookie: printable ASCII without spaces, and long enough not to guess.
+  if (!/^[\x21-\x7e]{16,256}$/.test(raw)) {
+    throw new ConfigError('CONTROL_API_TOKEN', 'expected 16 to 256 printable ASCII characters without spaces');
+  }
+  return raw;
 }
 
 export const DEFAULT_DATABASE_URL = `sqlite:${resolve('data', 'vipps-psp-emulator.sqlite')}`;
@@ -153,6 +172,9 @@ export function parseConfig(env: Env): Config {
       isTest ? 'ACTIVE' : 'PENDING',
     ),
     merchantActivationDelaySeconds: intVar(env, 'MERCHANT_ACTIVATION_DELAY_SECONDS', 300, 0, 10 * 365 * 86_400),
+    requestJournalMaxRows: intVar(env, 'REQUEST_JOURNAL_MAX_ROWS', 10_000, 100, 10_000_000),
+    requestJournalBodyMaxChars: intVar(env, 'REQUEST_JOURNAL_BODY_MAX_CHARS', 16 * 1024, 256, 1024 * 1024),
+    controlApiToken: controlApiTokenOf(env),
   };
   return Object.freeze(config);
 }

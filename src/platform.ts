@@ -25,6 +25,7 @@ import { IdempotencyRepository } from './store/idempotency.js';
 import { MerchantRepository } from './store/merchants.js';
 import { PaymentRepository } from './store/payments.js';
 import { PspRepository } from './store/psps.js';
+import { RequestJournal } from './store/request-journal.js';
 import { UserRepository } from './store/users.js';
 import { TokenService } from './wallet/token-service.js';
 
@@ -35,6 +36,8 @@ export interface Repositories {
   readonly payments: PaymentRepository;
   readonly idempotency: IdempotencyRepository;
   readonly callbacks: CallbackAttemptRepository;
+  /** The request journal: every PSP-facing API call (store/request-journal.ts). */
+  readonly journal: RequestJournal;
 }
 
 export interface Platform {
@@ -79,6 +82,10 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       payments: new PaymentRepository(store.db),
       idempotency: new IdempotencyRepository(store.db),
       callbacks: new CallbackAttemptRepository(store.db),
+      journal: new RequestJournal(store.db, {
+        maxRows: config.requestJournalMaxRows,
+        onError: (error) => log.warn({ err: error }, 'request journal rows not recorded'),
+      }),
     };
     const seed = readSeedFile(config.seedFile ?? DEMO_SEED_FILE());
     await applySeed(seed, repos, iso(clock.now()));
@@ -119,6 +126,7 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       },
       close: async () => {
         await scheduler.stop();
+        await repos.journal.close();
         await store.close();
       },
     };

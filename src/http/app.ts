@@ -6,12 +6,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Platform } from '../platform.js';
 import { newRowId } from '../store/ids.js';
-import { installApiCallLog } from './api-call-log.js';
 import { installErrorHandling } from './error-handler.js';
+import { installRequestJournal } from './request-journal-hooks.js';
 import { accessTokenRoutes } from './routes/access-token.js';
 import { emulatorChecklistRoutes } from './routes/emulator-checklist.js';
 import { emulatorClockRoutes } from './routes/emulator-clock.js';
 import { emulatorPaymentRoutes } from './routes/emulator-payments.js';
+import { emulatorRequestRoutes } from './routes/emulator-requests.js';
 import { emulatorStatusBatchRoutes } from './routes/emulator-status-batches.js';
 import { forceApproveRoutes } from './routes/force-approve.js';
 import { landingPageRoutes } from './routes/landing-page.js';
@@ -30,7 +31,7 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
-    // Request ids are the api_calls rows' keys (and the errors' contextId): time-ordered.
+    // Request ids are the request journal rows' keys (and the errors' contextId): time-ordered.
     genReqId: () => newRowId(),
     requestIdHeader: false,
     trustProxy: false,
@@ -43,12 +44,13 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
 
   app.decorateRequest('pspContext', null);
   installErrorHandling(app);
-  installApiCallLog(app, platform);
+  installRequestJournal(app, platform);
 
   // JSON bodies: an empty body is "no body" (clients send `--data ''` with a JSON content type).
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    request.journalRequestText = text; // a reference, for the request journal
     if (text.trim() === '') return done(null, undefined);
     return defaultJson(request, text, done);
   });
@@ -68,6 +70,7 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     await app.register(emulatorChecklistRoutes, { platform });
     await app.register(emulatorStatusBatchRoutes, { platform });
     await app.register(emulatorPaymentRoutes, { platform });
+    await app.register(emulatorRequestRoutes, { platform });
     await app.register(forceApproveRoutes, { platform });
   }
   app.get('/health', async () => ({ status: 'UP', profile: config.profile }));
