@@ -21,6 +21,7 @@ import { applySeed, readSeedFile } from './seed.js';
 import { ApprovalEngine } from './services/approval-engine.js';
 import { CallbackAttemptRepository } from './store/callback-attempts.js';
 import { openStore, type Store } from './store/db.js';
+import { FaultRepository } from './store/faults.js';
 import { IdempotencyRepository } from './store/idempotency.js';
 import { MerchantRepository } from './store/merchants.js';
 import { PaymentRepository } from './store/payments.js';
@@ -38,6 +39,8 @@ export interface Repositories {
   readonly callbacks: CallbackAttemptRepository;
   /** The request journal: every PSP-facing API call (store/request-journal.ts). */
   readonly journal: RequestJournal;
+  /** Injected faults of the PSP-facing APIs (store/faults.ts). */
+  readonly faults: FaultRepository;
 }
 
 export interface Platform {
@@ -86,6 +89,7 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
         maxRows: config.requestJournalMaxRows,
         onError: (error) => log.warn({ err: error }, 'request journal rows not recorded'),
       }),
+      faults: new FaultRepository(store.db),
     };
     const seed = readSeedFile(config.seedFile ?? DEMO_SEED_FILE());
     await applySeed(seed, repos, iso(clock.now()));

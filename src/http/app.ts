@@ -13,6 +13,7 @@ import { emulatorChecklistRoutes } from './routes/emulator-checklist.js';
 import { emulatorClockRoutes } from './routes/emulator-clock.js';
 import { emulatorPaymentRoutes } from './routes/emulator-payments.js';
 import { emulatorRequestRoutes } from './routes/emulator-requests.js';
+import { emulatorResetRoutes } from './routes/emulator-reset.js';
 import { emulatorStatusBatchRoutes } from './routes/emulator-status-batches.js';
 import { forceApproveRoutes } from './routes/force-approve.js';
 import { landingPageRoutes } from './routes/landing-page.js';
@@ -71,6 +72,7 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     await app.register(emulatorStatusBatchRoutes, { platform });
     await app.register(emulatorPaymentRoutes, { platform });
     await app.register(emulatorRequestRoutes, { platform });
+    await app.register(emulatorResetRoutes, { platform });
     await app.register(forceApproveRoutes, { platform });
   }
   app.get('/health', async () => ({ status: 'UP', profile: config.profile }));

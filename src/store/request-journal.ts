@@ -38,18 +38,7 @@ export interface RequestJournalTable {
 
 export type RequestJournalTables = { request_journal: RequestJournalTable };
 
-export const JOURNAL_OPERATIONS = [
-  'TOKEN',
-  'INIT',
-  'DETAILS',
-  'UPDATESTATUS',
-  'FORCE_APPROVE',
-  'MERCHANT_LIST',
-  'MERCHANT_CREATE',
-  'MERCHANT_GET',
-  'MERCHANT_UPDATE',
-] as const;
-export type JournalOperation = (typeof JOURNAL_OPERATIONS)[number];
+export { API_OPERATIONS as JOURNAL_OPERATIONS, type ApiOperation as JournalOperation } from '../domain/api-operations.js';
 
 /** A journal row as the control API and the inspector show it. */
 export interface JournalEntry {
