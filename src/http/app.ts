@@ -7,10 +7,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Platform } from '../platform.js';
 import { newRowId } from '../store/ids.js';
 import { installErrorHandling } from './error-handler.js';
+import { installFaultInjection } from './fault-hooks.js';
 import { installRequestJournal } from './request-journal-hooks.js';
 import { accessTokenRoutes } from './routes/access-token.js';
 import { emulatorChecklistRoutes } from './routes/emulator-checklist.js';
 import { emulatorClockRoutes } from './routes/emulator-clock.js';
+import { emulatorFaultRoutes } from './routes/emulator-faults.js';
 import { emulatorPaymentRoutes } from './routes/emulator-payments.js';
 import { emulatorRequestRoutes } from './routes/emulator-requests.js';
 import { emulatorResetRoutes } from './routes/emulator-reset.js';
@@ -45,6 +47,8 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
 
   app.decorateRequest('pspContext', null);
   installErrorHandling(app);
+  // Faults first: their onSend changes the answer the journal's onSend records.
+  installFaultInjection(app, platform);
   installRequestJournal(app, platform);
 
   // JSON bodies: an empty body is "no body" (clients send `--data ''` with a JSON content type).
@@ -73,6 +77,7 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     await app.register(emulatorPaymentRoutes, { platform });
     await app.register(emulatorRequestRoutes, { platform });
     await app.register(emulatorResetRoutes, { platform });
+    await app.register(emulatorFaultRoutes, { platform });
     await app.register(forceApproveRoutes, { platform });
   }
   app.get('/health', async () => ({ status: 'UP', profile: config.profile }));

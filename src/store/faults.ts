@@ -81,8 +81,19 @@ export class FaultRepository {
     this.loadedAt = Date.now();
   }
 
+  /** Whether any PSP has an active fault (as this process last read them). Synchronous. */
+  any(): boolean {
+    this.refreshIfStale();
+    return this.byPsp.size > 0;
+  }
+
   /** The PSP's active faults as this process last read them (oldest first). Synchronous. */
   active(pspId: string): readonly Fault[] {
+    this.refreshIfStale();
+    return this.byPsp.get(pspId) ?? [];
+  }
+
+  private refreshIfStale(): void {
     if (Date.now() - this.loadedAt > REFRESH_MS && !this.loading) {
       this.loading = this.reload()
         .catch(() => undefined)
@@ -90,7 +101,6 @@ export class FaultRepository {
           this.loading = null;
         });
     }
-    return this.byPsp.get(pspId) ?? [];
   }
 
   async list(pspId?: string): Promise<Fault[]> {
