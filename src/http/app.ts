@@ -6,6 +6,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Platform } from '../platform.js';
 import { newRowId } from '../store/ids.js';
+import { installControlAccess } from './control-access.js';
 import { installErrorHandling } from './error-handler.js';
 import { installFaultInjection } from './fault-hooks.js';
 import { installRequestJournal } from './request-journal-hooks.js';
@@ -18,6 +19,7 @@ import { emulatorRequestRoutes } from './routes/emulator-requests.js';
 import { emulatorResetRoutes } from './routes/emulator-reset.js';
 import { emulatorStatusBatchRoutes } from './routes/emulator-status-batches.js';
 import { forceApproveRoutes } from './routes/force-approve.js';
+import { inspectorRoutes } from './routes/inspector.js';
 import { landingPageRoutes } from './routes/landing-page.js';
 import { mobileInterceptRoutes } from './routes/mobile-intercept.js';
 import { pspMerchantRoutes } from './routes/psp-merchants.js';
@@ -47,6 +49,8 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
 
   app.decorateRequest('pspContext', null);
   installErrorHandling(app);
+  // The control API's token (when set) before anything else of it runs.
+  if (config.profile === 'test') installControlAccess(app, platform);
   // Faults first: their onSend changes the answer the journal's onSend records.
   installFaultInjection(app, platform);
   installRequestJournal(app, platform);
@@ -78,6 +82,7 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     await app.register(emulatorRequestRoutes, { platform });
     await app.register(emulatorResetRoutes, { platform });
     await app.register(emulatorFaultRoutes, { platform });
+    await app.register(inspectorRoutes, { platform });
     await app.register(forceApproveRoutes, { platform });
   }
   app.get('/health', async () => ({ status: 'UP', profile: config.profile }));
