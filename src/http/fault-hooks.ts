@@ -1,10 +1,12 @@
 /**
  * Fault injection on the PSP-facing APIs (src/domain/faults.ts, docs/inspector.md "Faults").
  *
- * `onRequest` (root, before any route's authentication — where API Management and the gateways
- * sit): when the PSP whose subscription key the request carries has faults for the operation,
- * each `before` fault is offered the request in creation order. A latency waits and goes on; a
- * status answers at once; a close ends the connection. Nothing of the request is handled then.
+ * `preHandler` (root: after the route's authentication and validation, before its handler): when
+ * the request's PSP (the authenticated one; for the token call, the subscription key's) has faults
+ * for the operation, each `before` fault is offered the request in creation order. A latency
+ * waits and goes on; a status answers at once; a close ends the connection. Nothing of the request
+ * is handled then. A request refused by authentication or validation meets no fault: its answer
+ * is the platform's own (and the journal keeps its body, which is parsed by then).
  *
  * `onSend`: an `after` fault is offered a request only when the route answered it with success,
  * so "applied, then failed" holds: a 5xx replaces the answer, a close drops it, a timeout holds it.
@@ -18,7 +20,7 @@ import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
 import { PSP_JSON } from './error-handler.js';
 import { header } from './psp-auth.js';
-import { operationOf } from './request-journal-hooks.js';
+import { operationOf, unansweredRecorder } from './request-journal-hooks.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -90,15 +92,20 @@ export function installFaultInjection(app: FastifyInstance, platform: Platform):
     request.raw.socket.destroy();
   };
 
-  app.addHook('onRequest', async (request, reply) => {
+  const pspIdOf = async (request: FastifyRequest): Promise<string | null> => {
+    if (request.pspContext) return request.pspContext.psp.pspId;
+    const key = header(request, 'ocp-apim-subscription-key');
+    return key ? ((await psps.findBySubscriptionKeySha256(sha256Hex(key)))?.pspId ?? null) : null;
+  };
+  const recordUnanswered = unansweredRecorder(platform);
+
+  app.addHook('preHandler', async (request, reply) => {
     if (!faults.any()) return;
     const operation = operationOf(request);
     if (!operation) return;
-    const key = header(request, 'ocp-apim-subscription-key');
-    if (!key) return;
-    const psp = await psps.findBySubscriptionKeySha256(sha256Hex(key));
-    if (!psp) return;
-    const matching = faults.active(psp.pspId).filter((f) => matches(f, operation));
+    const pspId = await pspIdOf(request);
+    if (!pspId) return;
+    const matching = faults.active(pspId).filter((f) => matches(f, operation));
     if (matching.length === 0) return;
     const after = matching.filter((f) => f.when === 'after');
     if (after.length > 0) request.faultsAfter = after;
@@ -116,6 +123,7 @@ export function installFaultInjection(app: FastifyInstance, platform: Platform):
           return reply.send(statusAnswer(request, reply, fault));
         case 'close':
           reply.hijack();
+          recordUnanswered(request, reply.elapsedTime);
           closeConnection(request);
           return reply;
         case 'timeout':
@@ -136,11 +144,17 @@ export function installFaultInjection(app: FastifyInstance, platform: Platform):
         case 'status':
           return statusAnswer(request, reply, fault);
         case 'close':
+          recordUnanswered(request, reply.elapsedTime);
           closeConnection(request);
           return payload;
         case 'timeout':
           request.raw.socket.setTimeout(0);
           await sleep(fault.delayMs ?? 0);
+          // The client gave up meanwhile (the point of this fault): no onResponse will run.
+          if (request.raw.socket.destroyed) {
+            request.journalFault = `${label(fault)}, client gone`;
+            recordUnanswered(request, reply.elapsedTime, { status: reply.statusCode, text: typeof payload === 'string' ? payload : null });
+          }
           return payload;
         case 'latency':
           continue; // always `before`

@@ -24,8 +24,17 @@ declare module 'fastify' {
     journalResponseText: string | null;
     /** The injected fault that shaped this answer (src/http/fault-hooks.ts), for the journal. */
     journalFault: string | null;
+    /** The row was recorded already (a connection closed by a fault has no onResponse). */
+    journalDone: boolean;
   }
 }
+
+/**
+ * Records a request whose answer never reaches the client (a connection closed by a fault, or by
+ * the client while a fault held the answer): no onResponse runs for those. Status 0 and no body
+ * when there was no answer; else the answer that was not delivered.
+ */
+export type RecordUnanswered = (request: FastifyRequest, elapsedMs: number, answer?: { status: number; text: string | null }) => void;
 
 const MERCHANTS = '/merchant-management/psp/v1/merchants';
 
@@ -86,6 +95,13 @@ function responseTextOf(payload: unknown): string | null {
   return null;
 }
 
+const recordUnanswered = new WeakMap<Platform, RecordUnanswered>();
+
+/** The journal's recorder of unanswered requests (for the fault hooks). */
+export function unansweredRecorder(platform: Platform): RecordUnanswered {
+  return (request, elapsedMs, answer) => recordUnanswered.get(platform)?.(request, elapsedMs, answer);
+}
+
 /** Adds the hooks to the root instance (before the routes are registered). */
 export function installRequestJournal(app: FastifyInstance, platform: Platform): void {
   const { journal, psps } = platform.repos;
@@ -93,17 +109,17 @@ export function installRequestJournal(app: FastifyInstance, platform: Platform):
   app.decorateRequest('journalRequestText', null);
   app.decorateRequest('journalResponseText', null);
   app.decorateRequest('journalFault', null);
+  app.decorateRequest('journalDone', false);
 
   app.addHook('onSend', async (request, _reply, payload) => {
     if (operationOf(request)) request.journalResponseText = responseTextOf(payload);
     return payload;
   });
 
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  const build = (request: FastifyRequest, status: number, responseText: string | null, elapsedMs: number) => {
     const operation = operationOf(request);
-    if (!operation) return;
-    const status = reply.statusCode;
-    const responseText = request.journalResponseText;
+    if (!operation || request.journalDone) return;
+    request.journalDone = true;
     const ids = idsOf(request, operation);
     const params = request.params as { merchantSerialNumber?: unknown } | undefined;
     const row = {
@@ -114,7 +130,7 @@ export function installRequestJournal(app: FastifyInstance, platform: Platform):
       path: request.url.slice(0, 1024),
       http_status: status,
       error_code: status >= 400 ? errorCodeOf(responseText) : null,
-      latency_ms: Math.round(reply.elapsedTime * 10) / 10,
+      latency_ms: Math.round(elapsedMs * 10) / 10,
       psp_transaction_id: ids.pspTransactionId,
       merchant_order_id: ids.merchantOrderId,
       merchant_serial_number: text(params?.merchantSerialNumber ?? header(request, 'merchant-serial-number'), 32),
@@ -128,11 +144,17 @@ export function installRequestJournal(app: FastifyInstance, platform: Platform):
     // Not authenticated (the token call, a refused key or token): the PSP whose subscription key
     // was sent, so a developer finds their failed calls under their PSP. Served from memory.
     const key = header(request, 'ocp-apim-subscription-key');
-    if (key) {
-      row.psp_id = (await psps.findBySubscriptionKeySha256(sha256Hex(key)))?.pspId ?? null;
-    }
-    journal.record(row);
+    if (!key) return journal.record(row);
+    void psps
+      .findBySubscriptionKeySha256(sha256Hex(key))
+      .then((psp) => journal.record({ ...row, psp_id: psp?.pspId ?? null }))
+      .catch(() => journal.record(row));
+  };
+
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    build(request, reply.statusCode, request.journalResponseText, reply.elapsedTime);
   });
+  recordUnanswered.set(platform, (request, elapsedMs, answer) => build(request, answer?.status ?? 0, answer?.text ?? null, elapsedMs));
 
   // The server stops before the store closes (main.ts): write what is still buffered.
   app.addHook('onClose', async () => {
