@@ -77,6 +77,15 @@ export interface Config {
    * derived; null: random keys created once in the database (store/platform-state.ts).
    */
   readonly platformSecret: Buffer | null;
+  /** Rows the request journal keeps (the oldest are dropped beyond this). */
+  readonly requestJournalMaxRows: number;
+  /** Characters of a request or response body the journal keeps (the rest is cut off). */
+  readonly requestJournalBodyMaxChars: number;
+  /**
+   * When set, the control API (`/_emulator/…`) and the inspector require it (`Authorization:
+   * Bearer …`, or the inspector's login cookie). Unset: open to whoever reaches the port.
+   */
+  readonly controlApiToken: string | null;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -124,6 +133,16 @@ function secretVar(env: Env, name: string): Buffer | null {
   // The value itself is never echoed: it is a secret.
   if (key.length !== 32) throw new ConfigError(name, 'expected 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
   return key;
+}
+
+function controlApiTokenOf(env: Env): string | null {
+  const raw = env.CONTROL_API_TOKEN;
+  if (raw === undefined || raw === '') return null;
+  // It travels in a header and a cookie: printable ASCII without spaces, and long enough not to guess.
+  if (!/^[\x21-\x7e]{16,256}$/.test(raw)) {
+    throw new ConfigError('CONTROL_API_TOKEN', 'expected 16 to 256 printable ASCII characters without spaces');
+  }
+  return raw;
 }
 
 export const DEFAULT_DATABASE_URL = `sqlite:${resolve('data', 'vipps-psp-emulator.sqlite')}`;
@@ -185,6 +204,9 @@ export function parseConfig(env: Env): Config {
     callbackLeaseMarginMs: intVar(env, 'CALLBACK_LEASE_MARGIN_MS', 30_000, 100, 600_000),
     clockRefreshMs: intVar(env, 'CLOCK_REFRESH_MS', 200, 10, 60_000),
     platformSecret: secretVar(env, 'PLATFORM_SECRET'),
+    requestJournalMaxRows: intVar(env, 'REQUEST_JOURNAL_MAX_ROWS', 10_000, 100, 10_000_000),
+    requestJournalBodyMaxChars: intVar(env, 'REQUEST_JOURNAL_BODY_MAX_CHARS', 16 * 1024, 256, 1024 * 1024),
+    controlApiToken: controlApiTokenOf(env),
   };
   return Object.freeze(config);
 }

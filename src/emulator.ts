@@ -10,8 +10,11 @@
  */
 import { AdjustableClock } from './clock.js';
 import { type Env, parseConfig } from './config.js';
+import type { Fault } from './domain/faults.js';
 import { type RunningPlatform, startPlatform } from './main.js';
 import { addTestUser, approveAsUser, cancelAsUser, paymentView } from './services/control.js';
+import { createFault } from './services/faults.js';
+import { type ResetResult, resetPlatform } from './services/reset.js';
 
 export interface EmulatorOptions {
   readonly port?: number;
@@ -39,6 +42,10 @@ export interface Emulator {
   payment(pspTransactionId: string, options?: { pspId?: string }): Promise<PaymentView>;
   /** Adds or replaces a test user with cards (the seed file's user shape). */
   addUser(user: unknown): Promise<void>;
+  /** As `POST /_emulator/reset`: everything, or one PSP's payments, batches, journal and faults. */
+  reset(options?: { pspId?: string }): Promise<ResetResult>;
+  /** As `POST /_emulator/faults`: injects a fault (docs/inspector.md "Faults"); the PSP defaults to the first one. */
+  fault(spec: Record<string, unknown>, options?: { pspId?: string }): Promise<Fault>;
   close(): Promise<void>;
   /** The running parts, for advanced use (tests of this package). */
   readonly running: RunningPlatform;
@@ -81,6 +88,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addUser: async (user) => {
       await addTestUser(running.platform, user);
     },
+    reset: (opts = {}) => resetPlatform(running.platform, opts.pspId),
+    fault: async (spec, opts = {}) => createFault(running.platform, opts.pspId ?? (await defaultPspId()), spec),
     close: () => running.close(),
     running,
   };

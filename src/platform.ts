@@ -29,12 +29,14 @@ import { PaymentReads } from './services/approval/payment-reads.js';
 import { UserActions } from './services/approval/user-actions.js';
 import { CallbackAttemptRepository } from './store/callback-attempts.js';
 import { openStore, type Store } from './store/db.js';
+import { FaultRepository } from './store/faults.js';
 import { IdempotencyRepository } from './store/idempotency.js';
 import { MerchantRepository } from './store/merchants.js';
 import { PaymentLedgerRepository } from './store/payment-ledger.js';
 import { PaymentRepository } from './store/payments.js';
 import { PlatformStateRepository } from './store/platform-state.js';
 import { PspRepository } from './store/psps.js';
+import { RequestJournal } from './store/request-journal.js';
 import { StatusBatchRepository } from './store/status-batches.js';
 import { UserRepository } from './store/users.js';
 import { TokenService } from './wallet/token-service.js';
@@ -49,6 +51,10 @@ export interface Repositories {
   readonly idempotency: IdempotencyRepository;
   readonly callbacks: CallbackAttemptRepository;
   readonly platformState: PlatformStateRepository;
+  /** The request journal: every PSP-facing API call (store/request-journal.ts). */
+  readonly journal: RequestJournal;
+  /** Injected faults of the PSP-facing APIs (store/faults.ts). */
+  readonly faults: FaultRepository;
 }
 
 export interface Platform {
@@ -111,6 +117,11 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       idempotency: new IdempotencyRepository(store.db),
       callbacks: new CallbackAttemptRepository(store.db),
       platformState: new PlatformStateRepository(store.db),
+      journal: new RequestJournal(store.db, {
+        maxRows: config.requestJournalMaxRows,
+        onError: (error) => log.warn({ err: error }, 'request journal rows not recorded'),
+      }),
+      faults: new FaultRepository(store.db),
     };
     await clock.attach(repos.platformState, config.clockRefreshMs);
     const nowIso = iso(clock.now());
@@ -179,6 +190,7 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       close: async () => {
         await scheduler.stop();
         clock.detach();
+        await repos.journal.close();
         await store.close();
       },
     };

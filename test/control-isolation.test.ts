@@ -128,6 +128,13 @@ async function batchOfA(): Promise<number> {
   return batch.id;
 }
 
+/** A fault of A's (never fires: it is removed by the checks); its id. */
+async function faultOfA(): Promise<string> {
+  const r = await inject('POST', '/_emulator/faults', A, { operation: 'DETAILS', kind: 'status', status: 503, count: 1000 });
+  assert.equal(r.statusCode, 201, r.body);
+  return (r.json() as { id: string }).id;
+}
+
 const batchState = async (id: number) => (await p.running.platform.repos.statusBatches.find(id))?.state;
 const paymentState = async (id: string) => (await p.running.platform.repos.payments.findByPspTransactionId(A, id))?.state;
 
@@ -136,6 +143,38 @@ const paymentState = async (id: string) => (await p.running.platform.repos.payme
  * control API that acts per PSP gets its check here.
  */
 const ISOLATION_CHECKS: Record<string, () => Promise<void>> = {
+  'GET /_emulator/requests/:id': async () => {
+    await paymentOfA(); // an init of A's, in the journal
+    await p.running.platform.repos.journal.flush();
+    const list = await inject('GET', '/_emulator/requests?limit=1', A);
+    const [entry] = (list.json() as { requests: { id: string }[] }).requests;
+    assert.ok(entry, list.body);
+    assert.equal((await inject('GET', `/_emulator/requests/${entry.id}`, A)).statusCode, 200);
+    assertAnswersLikeUnknown(
+      await inject('GET', `/_emulator/requests/${entry.id}`, B),
+      await inject('GET', '/_emulator/requests/00000000-0000-7000-8000-000000000000', B),
+      'journal entry',
+    );
+  },
+  'GET /_emulator/faults/:id': async () => {
+    const id = await faultOfA();
+    assert.equal((await inject('GET', `/_emulator/faults/${id}`, A)).statusCode, 200);
+    assertAnswersLikeUnknown(
+      await inject('GET', `/_emulator/faults/${id}`, B),
+      await inject('GET', '/_emulator/faults/00000000-0000-7000-8000-000000000000', B),
+      'fault',
+    );
+  },
+  'DELETE /_emulator/faults/:id': async () => {
+    const id = await faultOfA();
+    assertAnswersLikeUnknown(
+      await inject('DELETE', `/_emulator/faults/${id}`, B),
+      await inject('DELETE', '/_emulator/faults/00000000-0000-7000-8000-000000000000', B),
+      'fault delete',
+    );
+    assert.equal((await inject('GET', `/_emulator/faults/${id}`, A)).statusCode, 200, 'the foreign delete removed the fault');
+    assert.equal((await inject('DELETE', `/_emulator/faults/${id}`, A)).statusCode, 204);
+  },
   'GET /_emulator/payments/:pspTransactionId': async () => {
     const id = await paymentOfA();
     assert.equal((await inject('GET', `/_emulator/payments/${id}`, A)).statusCode, 200);
@@ -275,7 +314,7 @@ describe('control API isolation: the route table', () => {
   it('docs/ARCHITECTURE.md "Isolation" lists exactly the instance-wide routes', () => {
     const doc = readFileSync('docs/ARCHITECTURE.md', 'utf8');
     const section = doc.slice(doc.indexOf('## Isolation'), doc.indexOf('\n## ', doc.indexOf('## Isolation') + 1));
-    const listed = [...section.matchAll(/^- `([A-Z]+ \/\S+)` — /gm)].map((m) => m[1]);
+    const listed = [...section.matchAll(/^- `([A-Z]+ \/\S*)` — /gm)].map((m) => m[1]);
     assert.deepEqual(listed.sort(), Object.keys(INSTANCE_WIDE_ROUTES).sort());
   });
 

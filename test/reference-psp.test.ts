@@ -301,6 +301,9 @@ describe('the reference PSP', () => {
     const lossy = await startReferencePsp({
       emulatorUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
       credentials: { ...DEMO, merchantSerialNumber: DEMO.msn },
+      // No automatic resends: this is the back office's path when every resend failed (the
+      // automatic ones are test/reference-psp-faults.test.ts's).
+      retryDelaysMs: [],
     });
     try {
       const o = await checkout(undefined, lossy);

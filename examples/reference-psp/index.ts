@@ -60,6 +60,10 @@ export interface ReferencePspOptions {
   readonly answerWithinMs?: number;
   /** Passed to the client: the clock of the access token's expiry (e.g. the emulator's clock). */
   readonly now?: PspClientConfig['now'];
+  /** Passed to the client: how long a call to Vipps may take (default the client's, 10 s). */
+  readonly clientTimeoutMs?: number;
+  /** Waits between retries of a call whose outcome is unknown (default 250, 500, 1000 ms). */
+  readonly retryDelaysMs?: readonly number[];
 }
 
 export interface ReferencePsp {
@@ -116,7 +120,29 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
     systemName: 'reference-psp',
     systemVersion: '1.0.0',
     ...(options.now ? { now: options.now } : {}),
+    ...(options.clientTimeoutMs ? { timeoutMs: options.clientTimeoutMs } : {}),
   });
+  const retryDelaysMs = options.retryDelaysMs ?? [250, 500, 1000];
+
+  /**
+   * A call to Vipps whose outcome may be unknown — no answer (time-out, closed connection), a 5xx
+   * or a 429 — is sent again, the same request with the same Idempotency-Key, so Vipps replays
+   * what it did the first time instead of doing it twice ("applied, then failed":
+   * docs/inspector.md). A 4xx other than 429 is Vipps' answer and is not retried. (The client
+   * does not expose Retry-After; the waits are fixed and short.)
+   */
+  async function retrying<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        const unknownOutcome = error instanceof VippsError && (error.status === undefined || error.status >= 500 || error.status === 429);
+        const wait = retryDelaysMs[attempt];
+        if (!unknownOutcome || wait === undefined) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
   const orders = new OrderBook();
   const acquirer = new SimulatedAcquirer();
   let base = '';
@@ -157,18 +183,20 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
     };
     orders.add(order);
     try {
-      const init = await client.initiatePayment(
-        {
-          pspTransactionId: order.pspTransactionId,
-          merchantOrderId: order.merchantOrderId,
-          amount: amountOre,
-          currency: 'NOK',
-          pspRedirectUrl: `${base}/orders/${encodeURIComponent(order.merchantOrderId)}`,
-          makePaymentUrl: `${base}/vipps/makepayment`,
-          makePaymentToken: order.makePaymentToken,
-          paymentText: order.product,
-        },
-        { idempotencyKey: `init-${order.pspTransactionId}` },
+      const init = await retrying(() =>
+        client.initiatePayment(
+          {
+            pspTransactionId: order.pspTransactionId,
+            merchantOrderId: order.merchantOrderId,
+            amount: amountOre,
+            currency: 'NOK',
+            pspRedirectUrl: `${base}/orders/${encodeURIComponent(order.merchantOrderId)}`,
+            makePaymentUrl: `${base}/vipps/makepayment`,
+            makePaymentToken: order.makePaymentToken,
+            paymentText: order.product,
+          },
+          { idempotencyKey: `init-${order.pspTransactionId}` },
+        ),
       );
       redirect(res, init.vippsRedirectUrl);
     } catch (error) {
@@ -355,17 +383,19 @@ export async function startReferencePsp(options: ReferencePspOptions): Promise<R
     }
     const at = new Date().toISOString();
     try {
-      const answer = await client.updateStatus(
-        [
-          {
-            pspTransactionId: order.pspTransactionId,
-            status,
-            amount: amountOre,
-            currency: 'NOK',
-            paymentText: `${status.toLowerCase()} ${order.merchantOrderId}`,
-          },
-        ],
-        { idempotencyKey: entry.idempotencyKey },
+      const answer = await retrying(() =>
+        client.updateStatus(
+          [
+            {
+              pspTransactionId: order.pspTransactionId,
+              status,
+              amount: amountOre,
+              currency: 'NOK',
+              paymentText: `${status.toLowerCase()} ${order.merchantOrderId}`,
+            },
+          ],
+          { idempotencyKey: entry.idempotencyKey },
+        ),
       );
       entry.outcome = 'sent';
       if (status === 'CAPTURED') order.capturedOre += amountOre;

@@ -222,6 +222,26 @@ export const ERRORS = {
     'decision: `never` keeps batches stored and unapplied, like the real test environment (§2.8)',
   ),
   STATUS_BATCH_NOT_FOUND: psp(404, 'StatusBatchNotFound', 'Status batch not found', 'decision (control API)'),
+  // --- The request journal, reset, faults, control API access (docs/inspector.md) ---
+  JOURNAL_ENTRY_NOT_FOUND: psp(
+    404,
+    'RequestNotFound',
+    'No request with this id in the journal',
+    'decision (control API): unknown ids and other PSPs’ ids answer alike',
+  ),
+  FAULT_NOT_FOUND: psp(
+    404,
+    'FaultNotFound',
+    'No active fault with this id',
+    'decision (control API): unknown, expired and other PSPs’ faults alike',
+  ),
+  PSP_NOT_FOUND: psp(400, 'PspNotFound', 'No PSP has this Psp-Id', 'decision (control API)'),
+  CONTROL_TOKEN_REQUIRED: psp(
+    401,
+    'ControlTokenRequired',
+    'The control API requires the CONTROL_API_TOKEN as Authorization: Bearer <token>',
+    'decision: CONTROL_API_TOKEN is set on this platform (docs/inspector.md)',
+  ),
   STATUS_BATCH_NOT_FAILED: psp(
     409,
     'StatusBatchNotFailed',

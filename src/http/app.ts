@@ -7,16 +7,22 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type onRouteHook
 import { ApiError } from '../domain/errors.js';
 import type { Platform } from '../platform.js';
 import { newRowId } from '../store/ids.js';
-import { installApiCallLog } from './api-call-log.js';
+import { installControlAccess } from './control-access.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
+import { installFaultInjection } from './fault-hooks.js';
 import { jsonDepthExceeds } from './json-depth.js';
+import { installRequestJournal } from './request-journal-hooks.js';
 import { installRouteTable, type RouteTable } from './route-table.js';
 import { accessTokenRoutes } from './routes/access-token.js';
 import { emulatorChecklistRoutes } from './routes/emulator-checklist.js';
 import { emulatorClockRoutes } from './routes/emulator-clock.js';
+import { emulatorFaultRoutes } from './routes/emulator-faults.js';
 import { emulatorPaymentRoutes } from './routes/emulator-payments.js';
+import { emulatorRequestRoutes } from './routes/emulator-requests.js';
+import { emulatorResetRoutes } from './routes/emulator-reset.js';
 import { emulatorStatusBatchRoutes } from './routes/emulator-status-batches.js';
 import { forceApproveRoutes } from './routes/force-approve.js';
+import { inspectorRoutes } from './routes/inspector.js';
 import { landingPageRoutes } from './routes/landing-page.js';
 import { mobileInterceptRoutes } from './routes/mobile-intercept.js';
 import { pspMerchantRoutes } from './routes/psp-merchants.js';
@@ -50,7 +56,7 @@ export async function buildHttpApp(platform: Platform, options: HttpAppOptions =
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
     connectionTimeout: config.requestTimeoutMs,
-    // Request ids are the api_calls rows' keys (and the errors' contextId): time-ordered.
+    // Request ids are the request journal rows' keys (and the errors' contextId): time-ordered.
     genReqId: () => newRowId(),
     requestIdHeader: false,
     trustProxy: false,
@@ -76,12 +82,17 @@ export async function buildHttpApp(platform: Platform, options: HttpAppOptions =
   if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.decorateRequest('pspContext', null);
   installErrorHandling(app);
-  installApiCallLog(app, platform);
+  // The control API's token (when set) before anything else of it runs.
+  if (config.profile === 'test') installControlAccess(app, platform);
+  // Faults first: their onSend changes the answer the journal's onSend records.
+  installFaultInjection(app, platform);
+  installRequestJournal(app, platform);
 
   // JSON bodies: an empty body is "no body" (clients send `--data ''` with a JSON content type).
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
+    request.journalRequestText = text; // a reference, for the request journal
     if (text.trim() === '') return done(null, undefined);
     if (jsonDepthExceeds(text, config.jsonMaxDepth)) {
       return done(new ApiError('JSON_TOO_DEEP', { maxDepth: String(config.jsonMaxDepth) }), undefined);
@@ -104,6 +115,10 @@ export async function buildHttpApp(platform: Platform, options: HttpAppOptions =
     await app.register(emulatorChecklistRoutes, { platform });
     await app.register(emulatorStatusBatchRoutes, { platform });
     await app.register(emulatorPaymentRoutes, { platform });
+    await app.register(emulatorRequestRoutes, { platform });
+    await app.register(emulatorResetRoutes, { platform });
+    await app.register(emulatorFaultRoutes, { platform });
+    await app.register(inspectorRoutes, { platform });
     await app.register(forceApproveRoutes, { platform });
   }
   app.get('/health', async () => ({ status: 'UP', profile: config.profile }));

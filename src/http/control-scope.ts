@@ -20,6 +20,37 @@ export const INSTANCE_WIDE_ROUTES: Readonly<Record<string, string>> = {
   'POST /_emulator/clock/advance': 'moves the one clock of the instance, for every PSP, and runs what came due for every PSP',
   'GET /_emulator/users': 'test users are the simulated Vipps customers, shared by every PSP (a Vipps user pays at any PSP’s merchant)',
   'POST /_emulator/users': 'adds a simulated Vipps customer, for every PSP (as GET /_emulator/users)',
+  'GET /_emulator/requests': 'the operator’s request journal of the instance; `pspId` (or `Psp-Id`) filters it to one PSP',
+  'POST /_emulator/reset': 'resets the instance, or one PSP’s objects when `pspId` / `Psp-Id` names it',
+  'GET /_emulator/faults': 'the faults of the instance; `Psp-Id` filters them to one PSP',
+  'POST /_emulator/faults': 'creates a fault for the PSP its `Psp-Id` names; it names no existing object',
+  'GET /': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui/payments/:id':
+    'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'POST /_emulator/ui/payments/:id/approve':
+    'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'POST /_emulator/ui/payments/:id/cancel':
+    'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'POST /_emulator/ui/payments/:id/3ds':
+    'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'POST /_emulator/ui/clock/advance':
+    'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'POST /_emulator/ui/reset': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui/requests': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui/batches': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui/faults': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'POST /_emulator/ui/faults': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'POST /_emulator/ui/faults/:id/delete':
+    'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui/parties': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui/checklist':
+    'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui/events': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui/payments/:id/requests':
+    'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'GET /_emulator/ui/login': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
+  'POST /_emulator/ui/login': 'the inspector: the operator’s view of every PSP on the instance (CONTROL_API_TOKEN protects a shared one)',
 };
 
 /**

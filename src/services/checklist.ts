@@ -4,12 +4,11 @@
  * for the makePayment answers and status updates, whether this PSP's recorded traffic shows it,
  * with `pspTransactionId`s and `merchantOrderId`s as evidence, and what is missing.
  *
- * Sources: `api_calls` (init, details, updatestatus, force approve; src/http/api-call-log.ts),
+ * Sources: the request journal (init, details, updatestatus, …; src/store/request-journal.ts),
  * `callback_attempts` (every makePayment call and its answer), the status batch tables (every
  * updatestatus item and its outcome) and `payments`. Read-only.
  */
 import { PSP_ERROR_IDS } from '../client/psp-error-ids.js';
-import { type ApiCallTables, flushApiCallLog } from '../http/api-call-log.js';
 import type { Platform } from '../platform.js';
 import type { StatusBatchTables } from '../store/status-batches.js';
 
@@ -102,24 +101,8 @@ function item(
 }
 
 export async function buildChecklist(platform: Platform, pspId: string): Promise<ChecklistReport> {
-  await flushApiCallLog(platform);
-  const db = platform.store.db.withTables<ApiCallTables & StatusBatchTables>();
-
-  const calls = await db
-    .selectFrom('api_calls as c')
-    .leftJoin('payments as p', (j) => j.onRef('p.psp_id', '=', 'c.psp_id').onRef('p.psp_transaction_id', '=', 'c.psp_transaction_id'))
-    .select([
-      'c.operation',
-      'c.http_status',
-      'c.error_code',
-      'c.psp_transaction_id',
-      'c.merchant_order_id',
-      'p.merchant_order_id as payment_order_id',
-      'c.at',
-    ])
-    .where('c.psp_id', '=', pspId)
-    .orderBy('c.at')
-    .execute();
+  const db = platform.store.db.withTables<StatusBatchTables>();
+  const calls = await platform.repos.journal.callsOf(pspId);
 
   const attempts: Attempt[] = (
     await db

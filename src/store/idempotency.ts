@@ -56,6 +56,43 @@ export class IdempotencyRepository {
       .execute();
   }
 
+  /**
+   * Stores the answer for a key unless a live answer is stored for it already (an expired one is
+   * replaced): false when another request holds the key. The unique key decides, so two first
+   * requests that run at once cannot both store (services/idempotent.ts).
+   */
+  async saveIfAbsent(
+    trx: Db,
+    entry: { pspId: string; scope: string; key: string; response: StoredResponse; createdAt: string; expiresAt: string },
+  ): Promise<boolean> {
+    const result = await trx
+      .insertInto('idempotency_keys')
+      .values({
+        psp_id: entry.pspId,
+        scope: entry.scope,
+        idempotency_key: entry.key,
+        request_sha256: entry.response.requestSha256,
+        status_code: entry.response.statusCode,
+        response_body: entry.response.body,
+        created_at: entry.createdAt,
+        expires_at: entry.expiresAt,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['psp_id', 'scope', 'idempotency_key'])
+          .doUpdateSet({
+            request_sha256: entry.response.requestSha256,
+            status_code: entry.response.statusCode,
+            response_body: entry.response.body,
+            created_at: entry.createdAt,
+            expires_at: entry.expiresAt,
+          })
+          .where('idempotency_keys.expires_at', '<=', entry.createdAt),
+      )
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
   async purgeExpired(nowIso: string): Promise<number> {
     const result = await this.db.deleteFrom('idempotency_keys').where('expires_at', '<=', nowIso).executeTakeFirst();
     return Number(result.numDeletedRows);

@@ -2,7 +2,8 @@ import type { Kysely, Migration } from 'kysely';
 
 /**
  * The PSP's calls to the PSP API (init, details, updatestatus, force approve), one row per call,
- * for the go-live checklist report (docs/differences.md, `GET /_emulator/checklist`). No body and
+ * for the go-live checklist report. Superseded by the request journal (migration 012 copies the
+ * rows and drops this table) (docs/differences.md, `GET /_emulator/checklist`). No body and
  * no header is stored: only who, what, when, the HTTP status, the error code and the ids.
  */
 export const m005_api_calls: Migration = {
