@@ -371,7 +371,31 @@ describe('the landing page', () => {
     });
 
     it('has an "Open Vipps" button on the waiting screen that opens this payment in the simulated app', async () => {
-      const s = await start({ customerMobileNumber: DEMO.user });
+      // A user whose card has a nickname (seed/seed.schema.json): the app shows it.
+      const phone = '97000002';
+      const added = await call(`${p.url}/_emulator/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          phoneNumber: phone,
+          name: 'Nina Nickname',
+          birthDate: '1990-01-01',
+          cards: [
+            {
+              id: 'nina-visa',
+              nickname: 'Visa Spendings',
+              brand: 'VISA',
+              type: 'DEBIT',
+              bin: '492556',
+              last4: '4321',
+              expiryMonth: '12',
+              expiryYear: '2030',
+            },
+          ],
+        }),
+      });
+      assert.equal(added.status, 201, added.text);
+      const s = await start({ customerMobileNumber: phone });
       const desktop = await context();
       await withFailureShots('open-vipps', openPages, async () => {
         const page = await desktop.newPage();
@@ -383,11 +407,12 @@ describe('the landing page', () => {
         // As the real page opens the installed app, this one opens the app's page in a new tab.
         const [app] = await Promise.all([desktop.waitForEvent('page'), button.click()]);
         await app.waitForLoadState();
-        await app.getByLabel('Phone number').fill(DEMO.user);
+        await app.getByLabel('Phone number').fill(phone);
         await app.getByLabel('PIN').fill('1236');
         await app.getByRole('button', { name: 'Log in' }).click();
         const payment = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, s.id);
         await app.waitForURL(new RegExp(`/app/payments/${payment?.id}$`));
+        assert.match((await app.getByTestId('card-option').textContent()) ?? '', /Visa Spendings · Visa •••• 4321/);
         await app.getByRole('button', { name: /^Pay / }).click();
         // The waiting screen (still open in the first tab) follows the outcome.
         await page.getByTestId('status-title').filter({ hasText: 'Payment approved' }).waitFor();
