@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { stripVTControlCharacters } from 'node:util';
 import SQLite from 'better-sqlite3';
 import { envVarOf, FLAGS } from '../src/cli-options.js';
 import { openStore } from '../src/store/db.js';
@@ -258,7 +259,7 @@ describe('the command line', { concurrency: 3 }, () => {
       const url = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no banner: ${seen}`)), 60_000);
         child.stdout?.on('data', () => {
-          const m = /listening on (http:\/\/[^\s\u001b]+)/.exec(seen);
+          const m = /listening on (http:\/\/\S+)/.exec(stripVTControlCharacters(seen));
           if (m?.[1]) {
             clearTimeout(timer);
             resolve(m[1]);

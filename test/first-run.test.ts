@@ -29,7 +29,13 @@ import { signupSpec } from './helpers/openapi.js';
 import { accessToken, DEMO, initBody, PspApi } from './helpers/platform.js';
 import { PspStub } from './helpers/psp-stub.js';
 
-const demoSeed = () => JSON.parse(readFileSync(DEMO_SEED_FILE(), 'utf8')) as Record<string, unknown[]>;
+type Obj = Record<string, unknown>;
+interface SeedDoc {
+  psps: Obj[];
+  merchants: Obj[];
+  users: { cards: Obj[] }[];
+}
+const demoSeed = () => JSON.parse(readFileSync(DEMO_SEED_FILE(), 'utf8')) as SeedDoc;
 
 describe('the seed file', () => {
   let dir: string;
@@ -53,7 +59,7 @@ describe('the seed file', () => {
 
   it('rejects an unknown field (a typo), naming the file and the JSON path', () => {
     const doc = demoSeed();
-    const psp = doc.psps?.[0] as Record<string, unknown>;
+    const psp = doc.psps[0] as Obj;
     psp.clientSecrett = psp.clientSecret;
     delete psp.clientSecret;
     const path = write('typo.json', doc);
@@ -72,7 +78,7 @@ describe('the seed file', () => {
 
   it('names the path of every problem, deep ones too', () => {
     const doc = demoSeed();
-    const user = doc.users?.[0] as { cards: Record<string, unknown>[] };
+    const user = doc.users[0] as { cards: Obj[] };
     (user.cards[1] as Record<string, unknown>).colour = 'gold';
     (user.cards[0] as Record<string, unknown>).brand = 'AMEX';
     assert.throws(
@@ -85,7 +91,7 @@ describe('the seed file', () => {
 
   it('requires an address for every sales unit (the Merchant API answers it, required and not nullable)', () => {
     const doc = demoSeed();
-    delete (doc.merchants?.[1] as Record<string, unknown>).address;
+    delete (doc.merchants[1] as Obj).address;
     assert.throws(() => parseSeed(doc), /^SeedError: merchants\[1\]\.address: missing \(required\)$/);
   });
 
@@ -93,10 +99,8 @@ describe('the seed file', () => {
     const doc = demoSeed();
     const seed = parseSeed(doc);
     assert.equal(seed.users[0]?.cards?.[0]?.nickname, 'Visa Spendings');
-    (doc.users?.[0] as { cards: Record<string, unknown>[] }).cards[0] = {
-      ...(doc.users?.[0] as { cards: Record<string, unknown>[] }).cards[0],
-      nickname: '',
-    };
+    const cards = (doc.users[0] as { cards: Obj[] }).cards;
+    cards[0] = { ...cards[0], nickname: '' };
     assert.throws(() => parseSeed(doc), /users\[0\]\.cards\[0\]\.nickname: expected a non-empty string/);
   });
 });
