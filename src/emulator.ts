@@ -102,7 +102,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     url: running.url,
     credentials,
-    client: new PspClient(credentials),
+    // The token's expiry follows the emulator's clock, so clock.advance() past an hour renews it.
+    client: new PspClient({ ...credentials, now: () => clock.now() }),
     seed,
     clock: {
       now: () => clock.now(),

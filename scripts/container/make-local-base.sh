@@ -39,8 +39,10 @@ if [ ! -x "$WORK/rootfs-build/usr/bin/g++" ]; then
   chroot "$WORK/rootfs-build" /bin/sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*'
 fi
 # The build reaches the npm registry: it trusts what this machine trusts (a proxy's CA, if any).
+# node-gyp finds the headers copied above (npm_config_nodedir) instead of downloading them.
 mkdir -p "$WORK/rootfs-build/etc/ssl/certs"
 cp /etc/ssl/certs/ca-certificates.crt "$WORK/rootfs-build/etc/ssl/certs/ca-certificates.crt"
 tar -C "$WORK/rootfs-build" -c . | "$ENGINE" import --change 'CMD ["node"]' \
-  --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' - localhost/node20-bookworm-build-local
+  --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
+  --change 'ENV npm_config_nodedir=/usr/local' - localhost/node20-bookworm-build-local
 "$ENGINE" images | grep node20-bookworm
