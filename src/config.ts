@@ -43,6 +43,12 @@ export interface Config {
   /** How long idempotency keys are kept. */
   readonly idempotencyTtlSeconds: number;
   readonly bodyLimitBytes: number;
+  /**
+   * How deep a JSON body may nest (objects and arrays), checked before it is parsed: deeper is a
+   * 400 in the API's format. The APIs' bodies nest 3 levels at most; the limit keeps every walk of
+   * a body (validation, the idempotency fingerprint) bounded.
+   */
+  readonly jsonMaxDepth: number;
   readonly updateStatusBodyLimitBytes: number;
   readonly requestTimeoutMs: number;
   /**
@@ -59,6 +65,19 @@ export interface Config {
   readonly merchantInitialStatus: MerchantInitialStatus;
   /** A PENDING sales unit becomes ACTIVE this long after its creation, on the platform clock. */
   readonly merchantActivationDelaySeconds: number;
+  /**
+   * An outbound call's lease (claimed_by / lease_until on the platform clock) is the call's
+   * deadline plus this margin: a process that made no progress in that time is taken for dead, and
+   * another one applies the cut-off rule (docs/approval-engine.md "Cut-off calls").
+   */
+  readonly callbackLeaseMarginMs: number;
+  /** How often a process re-reads the clock offset another process may have moved (src/clock.ts). */
+  readonly clockRefreshMs: number;
+  /**
+   * 32 bytes (base64) from which the makePaymentToken sealing key and the app's session key are
+   * derived; null: random keys created once in the database (store/platform-state.ts).
+   */
+  readonly platformSecret: Buffer | null;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -100,6 +119,15 @@ function enumVar<T extends string>(env: Env, name: string, allowed: readonly T[]
   return raw as T;
 }
 
+function secretVar(env: Env, name: string): Buffer | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
+  // The value itself is never echoed: it is a secret.
+  if (key.length !== 32) throw new ConfigError(name, 'expected 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
+  return key;
+}
+
 export const DEFAULT_DATABASE_URL = `sqlite:${resolve('data', 'vipps-psp-emulator.sqlite')}`;
 
 export function parseConfig(env: Env): Config {
@@ -137,6 +165,7 @@ export function parseConfig(env: Env): Config {
     callbackTimeoutMs: intVar(env, 'CALLBACK_TIMEOUT_MS', 15_000, 100, 120_000),
     idempotencyTtlSeconds: intVar(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
     bodyLimitBytes: intVar(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    jsonMaxDepth: intVar(env, 'JSON_MAX_DEPTH', 64, 4, 1000),
     updateStatusBodyLimitBytes: intVar(env, 'UPDATESTATUS_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     requestTimeoutMs: intVar(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     allowLoopbackCallbacks: boolVar(env, 'ALLOW_LOOPBACK_CALLBACKS', isTest),
@@ -155,6 +184,9 @@ export function parseConfig(env: Env): Config {
       isTest ? 'ACTIVE' : 'PENDING',
     ),
     merchantActivationDelaySeconds: intVar(env, 'MERCHANT_ACTIVATION_DELAY_SECONDS', 300, 0, 10 * 365 * 86_400),
+    callbackLeaseMarginMs: intVar(env, 'CALLBACK_LEASE_MARGIN_MS', 30_000, 100, 600_000),
+    clockRefreshMs: intVar(env, 'CLOCK_REFRESH_MS', 200, 10, 60_000),
+    platformSecret: secretVar(env, 'PLATFORM_SECRET'),
   };
   return Object.freeze(config);
 }

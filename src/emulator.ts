@@ -108,7 +108,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clock: {
       now: () => clock.now(),
       advance: async (seconds: number) => {
-        clock.advance(seconds * 1000);
+        await clock.advance(seconds * 1000);
         await running.platform.scheduler.runDue();
       },
     },

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { iso } from '../src/clock.js';
+import { AdjustableClock, iso } from '../src/clock.js';
 import { DEMO_SEED_FILE } from '../src/package-root.js';
 import { applySeed, parseSeed, readSeedFile } from '../src/seed.js';
-import { initBody, PspApi, startTestPlatform } from './helpers/platform.js';
+import { call, initBody, PspApi, startTestPlatform } from './helpers/platform.js';
 
 describe('durability and the seed', () => {
   it('keeps payments and issued tokens across a restart on the same database file', async () => {
@@ -19,6 +20,30 @@ describe('durability and the seed', () => {
       assert.equal(r.json.merchantOrderId, body.merchantOrderId);
     } finally {
       await p.close();
+    }
+  });
+
+  it('keeps the clock across a restart: an advance is stored, and a new process (with a fresh clock) reads it', async () => {
+    const first = await startTestPlatform();
+    let p = first;
+    try {
+      const r = await call<{ offsetSeconds: number }>(`${p.url}/_emulator/clock/advance`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ seconds: 3600 }),
+      });
+      assert.equal(r.status, 200, r.text);
+      assert.ok(r.json.offsetSeconds >= 3600);
+      await p.running.close();
+      // Not the test's clock object: a process started anew knows only what the database says.
+      p = await startTestPlatform({ dir: first.dir, clock: new AdjustableClock() });
+      const offset = p.clock.now() - Date.now();
+      assert.ok(offset >= 3_599_000 && offset < 3_700_000, `offset after the restart: ${offset} ms`);
+      const clock = await call<{ offsetSeconds: number }>(`${p.url}/_emulator/clock`);
+      assert.ok(clock.json.offsetSeconds >= 3599, JSON.stringify(clock.json));
+    } finally {
+      await p.close();
+      rmSync(first.dir, { recursive: true, force: true });
     }
   });
 

@@ -188,6 +188,31 @@ export const ERRORS = {
   },
   UNSUPPORTED_MEDIA_TYPE: psp(415, '415', 'Unsupported media type', 'decision (Content-Type must be JSON)'),
   BODY_TOO_LARGE: psp(413, '413', 'Request body too large', 'decision: body limits per route'),
+  REQUEST_TIMEOUT: psp(408, '408', 'Request timeout', 'decision: the request did not arrive within REQUEST_TIMEOUT_MS'),
+  URI_TOO_LONG: psp(
+    414,
+    '414',
+    'Request URI too long',
+    'decision: a path segment over 100 characters (the router’s limit; no id of the APIs is longer), or a request line over 8 KiB',
+  ),
+  HEADERS_TOO_LARGE: psp(
+    431,
+    '431',
+    'Request header fields too large',
+    'decision: the request’s header section exceeds Node’s 16 KiB limit (the API Management layer has one too)',
+  ),
+  MALFORMED_REQUEST: psp(
+    400,
+    '51',
+    'Invalid request',
+    '§2.3 code 51; a request that is not well-formed HTTP or URL (bad Content-Length, header or percent-encoding); the defect after ": "',
+  ),
+  JSON_TOO_DEEP: psp(
+    400,
+    '51',
+    'Invalid request: the JSON body nests deeper than {maxDepth} levels',
+    '§2.3 code 51; decision: JSON_MAX_DEPTH (default 64; the APIs’ bodies nest 3 levels at most), checked before the body is parsed',
+  ),
   INTERNAL_ERROR: psp(500, '500', 'Internal Server Error', 'any unexpected error; never a stack trace'),
   // --- Status updates: the status batch control API (§2.8, docs/status-updates.md) ---
   STATUS_BATCHES_NEVER_APPLIED: psp(

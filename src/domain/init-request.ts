@@ -79,7 +79,11 @@ export function parseInitRequest(body: InitRequestBody, merchant: Merchant, poli
   };
 }
 
-/** The request's identity for idempotency: the same key with another request is a conflict. */
+/**
+ * The request's identity for idempotency: the same key with another request is a conflict.
+ * Recursive, and bounded: bodies reach it only through the JSON parser, which refuses nesting
+ * deeper than JSON_MAX_DEPTH before parsing (http/json-depth.ts).
+ */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {

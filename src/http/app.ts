@@ -3,11 +3,14 @@
  * send `/accessToken/get`, `/init/`; psp-facts.md §2.1), body and time limits, redacted
  * structured logs, and the one error handler.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type onRouteHookHandler } from 'fastify';
+import { ApiError } from '../domain/errors.js';
 import type { Platform } from '../platform.js';
 import { newRowId } from '../store/ids.js';
 import { installApiCallLog } from './api-call-log.js';
-import { installErrorHandling } from './error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandling } from './error-handler.js';
+import { jsonDepthExceeds } from './json-depth.js';
+import { installRouteTable, type RouteTable } from './route-table.js';
 import { accessTokenRoutes } from './routes/access-token.js';
 import { emulatorChecklistRoutes } from './routes/emulator-checklist.js';
 import { emulatorClockRoutes } from './routes/emulator-clock.js';
@@ -22,8 +25,25 @@ import { pspUpdateStatusRoutes } from './routes/psp-updatestatus.js';
 import { publicAssetRoutes } from './routes/public-assets.js';
 import { walletAppRoutes } from './routes/wallet-app.js';
 
-export async function buildHttpApp(platform: Platform): Promise<FastifyInstance> {
+const SINGLE_VALUED_QUERY = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+export interface HttpAppOptions {
+  /**
+   * Sees every route as it is added, before any is registered (Fastify's onRoute hook): the route
+   * table test walks the app's own routes with it (test/control-isolation.test.ts).
+   */
+  readonly onRoute?: onRouteHookHandler;
+}
+
+export async function buildHttpApp(platform: Platform, options: HttpAppOptions = {}): Promise<FastifyInstance> {
   const { config } = platform;
+  // The route table is filled by a hook installed right after construction; the handlers of
+  // errors raised before routing read it then.
+  let routeTable: RouteTable | undefined;
+  const table = (): RouteTable => {
+    if (!routeTable) throw new Error('route table not installed');
+    return routeTable;
+  };
   const app = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
@@ -39,8 +59,21 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     // sent; the few documented leniencies (amounts as digit strings, psp-facts.md §2.2, §2.8; the
     // Merchant API's scalar coercion, docs/merchant-api.md) are done explicitly by their routes.
     ajv: { customOptions: { coerceTypes: false } },
+    // Errors before routing (bad URL encoding, over-long path segment) and requests that are not
+    // well-formed HTTP are answered by the one error handler, in the API's format.
+    frameworkErrors: frameworkErrorHandler(table),
+    clientErrorHandler: clientErrorHandler(table, platform.log as FastifyBaseLogger),
+  });
+  routeTable = installRouteTable(app);
+  // Every query parameter is one string unless the route's schema says otherwise: a repeated
+  // parameter (an array once parsed) is refused with a 400 in the route's format instead of
+  // reaching a handler that expects a string. Routes that read the query declare their own
+  // schema (with the same rule); this covers the rest.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema?.querystring) route.schema = { ...route.schema, querystring: SINGLE_VALUED_QUERY };
   });
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.decorateRequest('pspContext', null);
   installErrorHandling(app);
   installApiCallLog(app, platform);
@@ -50,6 +83,9 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    if (jsonDepthExceeds(text, config.jsonMaxDepth)) {
+      return done(new ApiError('JSON_TOO_DEEP', { maxDepth: String(config.jsonMaxDepth) }), undefined);
+    }
     return defaultJson(request, text, done);
   });
 

@@ -14,6 +14,17 @@ export interface StubAnswer {
   /** Extra response headers (e.g. a Location for a redirect). */
   headers?: Record<string, string>;
   delayMs?: number;
+  /** Answers only once this settles (a gate the test releases), instead of after a fixed delay. */
+  gate?: Promise<unknown>;
+}
+
+/** A gate for `StubAnswer.gate`: the answer waits until `open()` is called. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
 }
 
 export interface StubRequest {
@@ -57,7 +68,7 @@ export class PspStub {
         }
         stub?.requests.push({ headers: req.headers, body, raw, receivedAt: Date.now() });
         const id = String(body.pspTransactionId ?? '');
-        const answer = stub?.scripts.get(id)?.shift() ?? ok(id);
+        const answer = stub?.scripts.get(id)?.shift() ?? stub?.fallback?.(body) ?? ok(id);
         const send = () => {
           if (res.destroyed) return;
           res.statusCode = answer.status ?? 200;
@@ -65,7 +76,8 @@ export class PspStub {
           for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
           res.end(answer.text ?? JSON.stringify(answer.body ?? {}));
         };
-        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        if (answer.gate) void answer.gate.then(send, send);
+        else if (answer.delayMs) setTimeout(send, answer.delayMs);
         else send();
       });
     });
@@ -78,6 +90,9 @@ export class PspStub {
   script(pspTransactionId: string, ...answers: StubAnswer[]): void {
     this.scripts.set(pspTransactionId, answers);
   }
+
+  /** Answers every request not scripted per payment (instead of OK). */
+  fallback: ((body: Record<string, unknown>) => StubAnswer) | null = null;
 
   requestsFor(pspTransactionId: string): StubRequest[] {
     return this.requests.filter((r) => r.body.pspTransactionId === pspTransactionId);

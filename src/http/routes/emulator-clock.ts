@@ -27,7 +27,8 @@ export async function emulatorClockRoutes(app: FastifyInstance, { platform }: { 
       },
     },
     async (request) => {
-      platform.clock.advance(request.body.seconds * 1000);
+      // Stored before the answer (every process follows within CLOCK_REFRESH_MS); seconds: 0 re-reads it.
+      await platform.clock.advance(request.body.seconds * 1000);
       await platform.scheduler.runDue();
       return clockBody();
     },

@@ -35,6 +35,14 @@ export const REMEMBER_COOKIE = 'vipps_remember_phone';
 const REMEMBER_MAX_AGE_SECONDS = 365 * 24 * 3600;
 /** How often the waiting screen is told the platform's time (the clock may be advanced). */
 const TICK_MS = 1000;
+/** Longer than any landing token the platform issues; a longer one is refused unread. */
+const MAX_TOKEN_LENGTH = 4096;
+
+/**
+ * The pages' query: one `token`, a string. A repeated one is an array, which fails validation
+ * (nothing is coerced, app.ts): 400 on the page's error page.
+ */
+const tokenQuery = { type: 'object', properties: { token: { type: 'string' } } } as const;
 
 type Resolved =
   | { readonly ok: false }
@@ -45,17 +53,20 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
   const streams = new EventStreams(app);
   installPageErrorHandler(
     app,
-    (id) => problemPage('Something went wrong', `Go back to the shop and try again. Reference: ${id}`),
+    (status, id) =>
+      status < 500
+        ? problemPage('This request is not valid', `Check that you opened the whole link. Reference: ${id}`)
+        : problemPage('Something went wrong', `Go back to the shop and try again. Reference: ${id}`),
     landingCsp(),
   );
 
   async function resolve(token: string | undefined): Promise<Resolved> {
-    if (!token || token.length > 4096) return { ok: false };
+    if (!token || token.length > MAX_TOKEN_LENGTH) return { ok: false };
     const verified = await platform.landingTokens.verify(token);
     // An expired token still names its payment: the waiting screen outlives the 5-minute link.
     const paymentId = verified.ok ? verified.claims.paymentId : verified.paymentId;
     if (!paymentId) return { ok: false };
-    const payment = await platform.engine.findById(paymentId);
+    const payment = await platform.paymentReads.findById(paymentId);
     if (!payment) return { ok: false };
     const merchant = await platform.repos.merchants.findByMsn(payment.merchantSerialNumber);
     if (!merchant) return { ok: false };
@@ -115,7 +126,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     );
   }
 
-  app.get<{ Querystring: { token?: string } }>(LANDING_PATH, async (request, reply) => {
+  app.get<{ Querystring: { token?: string } }>(LANDING_PATH, { schema: { querystring: tokenQuery } }, async (request, reply) => {
     const r = await resolve(request.query.token);
     if (!r.ok) return invalid(reply);
     const { payment, merchant } = r;
@@ -162,7 +173,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     const phone = normalizePhone(typed);
     if (!phone) return renderForm(reply, request, r, 400, { phone: typed, remember, error: 'Enter an 8-digit Norwegian mobile number.' });
     try {
-      await platform.engine.identifyUser(r.payment.id, phone);
+      await platform.userActions.identifyUser(r.payment.id, phone);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (error.key === 'USER_NOT_AVAILABLE')
@@ -186,7 +197,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     const r = await resolve(formField(request, 'token'));
     if (!r.ok) return invalid(reply);
     try {
-      await platform.engine.cancel(r.payment.id, 'landing page');
+      await platform.userActions.cancel(r.payment.id, 'landing page');
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       // Already ended (or taken over by the app): the page shows how.
@@ -196,39 +207,44 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
   });
 
   // The waiting screen's live status: the state on every change, the platform's time every second.
-  app.get<{ Querystring: { token?: string } }>(`${LANDING_PATH}/events`, async (request, reply) => {
-    const r = await resolve(request.query.token);
-    if (!r.ok) return reply.code(404).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('Not found');
-    const paymentId = r.payment.id;
-    const stream = streams.start(request, reply);
-    let chain = Promise.resolve();
-    const sendState = () => {
-      chain = chain
-        .then(async () => {
-          const p = await platform.engine.findById(paymentId);
-          if (!p) return;
-          const status = landingStatus(p);
-          stream.send('state', {
-            state: p.state,
-            final: status.final,
-            title: status.title,
-            message: status.message,
-            dueAt: p.dueAt,
-            now: platform.clock.now(),
-            redirectUrl: shopUrlOf(p),
-          });
-        })
-        .catch((error: unknown) => request.log.error({ err: error }, 'landing page event failed'));
-    };
-    const unsubscribe = platform.events.subscribe((change) => {
-      if (change.paymentId === paymentId) sendState();
-    });
-    const tick = setInterval(() => stream.send('tick', { now: platform.clock.now() }), TICK_MS);
-    stream.onClose(() => {
-      unsubscribe();
-      clearInterval(tick);
-    });
-    sendState();
-    return reply;
-  });
+  app.get<{ Querystring: { token?: string } }>(
+    `${LANDING_PATH}/events`,
+    { schema: { querystring: tokenQuery } },
+    async (request, reply) => {
+      const r = await resolve(request.query.token);
+      // Refused at once, as the page's error page (an EventSource only sees the status).
+      if (!r.ok) return sendPage(reply, 404, problemPage('This payment link is not valid', 'Not found.'), landingCsp());
+      const paymentId = r.payment.id;
+      const stream = streams.start(request, reply);
+      let chain = Promise.resolve();
+      const sendState = () => {
+        chain = chain
+          .then(async () => {
+            const p = await platform.paymentReads.findById(paymentId);
+            if (!p) return;
+            const status = landingStatus(p);
+            stream.send('state', {
+              state: p.state,
+              final: status.final,
+              title: status.title,
+              message: status.message,
+              dueAt: p.dueAt,
+              now: platform.clock.now(),
+              redirectUrl: shopUrlOf(p),
+            });
+          })
+          .catch((error: unknown) => request.log.error({ err: error }, 'landing page event failed'));
+      };
+      const unsubscribe = platform.events.subscribe((change) => {
+        if (change.paymentId === paymentId) sendState();
+      });
+      const tick = setInterval(() => stream.send('tick', { now: platform.clock.now() }), TICK_MS);
+      stream.onClose(() => {
+        unsubscribe();
+        clearInterval(tick);
+      });
+      sendState();
+      return reply;
+    },
+  );
 }

@@ -5,8 +5,11 @@
  * which registers it in its own encapsulated plugin.
  */
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../../domain/errors.js';
 import type { SafeHtml } from '../../wallet/pages/html.js';
+import { clientErrorOf } from '../error-handler.js';
+import type { ErrorPage } from '../route-table.js';
 
 const BASE_CSP = [
   "default-src 'none'",
@@ -171,8 +174,13 @@ export class EventStreams {
       'x-accel-buffering': 'no',
       connection: 'keep-alive',
     });
-    res.write('retry: 1000\n\n');
-    this.open.add(res);
+    // The headers go out now, not with the first event. A HEAD gets them and nothing more
+    // (an open response without a body would leave the client waiting).
+    if (request.method === 'HEAD') res.end();
+    else {
+      res.write('retry: 1000\n\n');
+      this.open.add(res);
+    }
     const listeners: (() => void)[] = [];
     let closed = false;
     const close = () => {
@@ -195,12 +203,23 @@ export class EventStreams {
   }
 }
 
-/** Unexpected errors on a page route: an HTML page with the request id, the details only in the log. */
-export function installPageErrorHandler(app: FastifyInstance, render: (contextId: string) => SafeHtml, csp: string): void {
-  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+/**
+ * The error handler of a page plugin: every error is answered with the plugin's HTML error page,
+ * with the catalogue's 4xx status for a refused request (a malformed query, a body too large…)
+ * and 500 with the request id for anything else (the details only in the log). Every route of
+ * the plugin is marked `errorFormat: 'page'` (route-table.ts), so errors raised before routing
+ * and the fuzz test treat it as a page too.
+ */
+export function installPageErrorHandler(app: FastifyInstance, render: (status: number, contextId: string) => SafeHtml, csp: string): void {
+  const errorPage: ErrorPage = { render, headers: securityHeaders(csp) };
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, errorFormat: 'page', errorPage };
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const refused = error.validation ? new ApiError('INVALID_REQUEST') : clientErrorOf(error);
+    const status = refused ? refused.entry.httpStatus : 500;
     if (status >= 500) request.log.error({ err: error }, 'page failed');
     else request.log.info({ err: error }, 'page request refused');
-    return sendPage(reply, status, render(String(request.id)), csp);
+    return sendPage(reply, status, render(status, String(request.id)), csp);
   });
 }

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../../domain/errors.js';
 import { packageRoot } from '../../package-root.js';
 import { ASSETS } from '../../wallet/pages/layout.js';
 
@@ -25,7 +26,8 @@ export async function publicAssetRoutes(app: FastifyInstance): Promise<void> {
   }
   app.get<{ Params: { name: string } }>(`${ASSETS}/:name`, async (request, reply) => {
     const file = files.get(request.params.name);
-    if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+    // An unknown file answers like any unknown path (the one not-found answer, error-handler.ts).
+    if (!file) throw new ApiError('NOT_FOUND');
     return reply
       .header('cache-control', 'no-cache')
       .header('x-content-type-options', 'nosniff')

@@ -44,6 +44,13 @@ const TIME_ZONE = 'Europe/Oslo';
 const LIST_LIMIT = 50;
 const TICK_MS = 1000;
 
+/**
+ * A page's query: the named parameters, each one string. A repeated one is an array, which fails
+ * validation (nothing is coerced, app.ts): 400 on the app's error page.
+ */
+const query = (...names: string[]) =>
+  ({ type: 'object', properties: Object.fromEntries(names.map((name) => [name, { type: 'string' }])) }) as const;
+
 interface LoggedIn {
   readonly session: AppSession;
   readonly user: UserWithCards;
@@ -60,9 +67,18 @@ export function tokenFromLink(link: string): string | null {
 export async function walletAppRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
   registerFormParser(app);
   const streams = new EventStreams(app);
-  const sessions = new SessionSigner();
+  const sessions = new SessionSigner(platform.keys.session);
   const csp = appCsp();
-  installPageErrorHandler(app, (id) => appProblemPage('Something went wrong', `Try again. Reference: ${id}`), csp);
+  installPageErrorHandler(
+    app,
+    (status, id) =>
+      status < 500
+        ? appProblemPage('This request is not valid', `Reference: ${id}`)
+        : appProblemPage('Something went wrong', `Try again. Reference: ${id}`),
+    csp,
+  );
+  // A page for the requests a script makes (the request list, the event stream) without a session.
+  const notLoggedIn = (reply: FastifyReply) => sendPage(reply, 401, appProblemPage('Not logged in', 'Log in to the app again.'), csp);
   const secure = (): boolean => platform.publicUrl().startsWith('https:');
 
   async function loggedIn(request: FastifyRequest): Promise<LoggedIn | null> {
@@ -126,7 +142,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
   /** The user's own payment, or null (another user's payment answers like an unknown one). */
   async function ownPayment(who: LoggedIn, id: string): Promise<Payment | null> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    const payment = await platform.engine.findById(id);
+    const payment = await platform.paymentReads.findById(id);
     return payment && payment.userPhone === who.user.phoneNumber ? payment : null;
   }
 
@@ -140,7 +156,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
 
   // --- Log in / out ---------------------------------------------------------------------------
 
-  app.get<{ Querystring: { next?: string } }>(`${APP_PATH}/login`, async (request, reply) => {
+  app.get<{ Querystring: { next?: string } }>(`${APP_PATH}/login`, { schema: { querystring: query('next') } }, async (request, reply) => {
     const next = safeNext(request.query.next);
     if (await loggedIn(request)) return seeOther(reply, next, csp);
     return sendPage(reply, 200, loginPage({ error: null, next, phone: '', testUsers: await testUsers() }), csp);
@@ -190,7 +206,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
 
   app.get(`${APP_PATH}/requests`, async (request, reply) => {
     const who = await loggedIn(request);
-    if (!who) return reply.code(401).header('cache-control', 'no-store').send();
+    if (!who) return notLoggedIn(reply);
     const { pending, merchants } = await listFor(who.user.phoneNumber);
     return sendPage(reply, 200, requestsFragment({ pending, merchants, timeZone: TIME_ZONE }), csp);
   });
@@ -198,60 +214,72 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
   // The push: every change of this user's payments, and the platform's time every second.
   // With `?payment=<id>` the stream starts with that payment's current state, so a screen that
   // subscribed just after a change still sees it.
-  app.get<{ Querystring: { payment?: string } }>(`${APP_PATH}/events`, async (request, reply) => {
-    const who = await loggedIn(request);
-    if (!who) return reply.code(401).header('cache-control', 'no-store').send();
-    const phone = who.user.phoneNumber;
-    const stream = streams.start(request, reply);
-    const unsubscribe = platform.events.subscribe((change) => {
-      if (change.userPhone === phone)
-        stream.send('payment', { paymentId: change.paymentId, state: change.state, now: platform.clock.now() });
-    });
-    const tick = setInterval(() => stream.send('tick', { now: platform.clock.now() }), TICK_MS);
-    stream.onClose(() => {
-      unsubscribe();
-      clearInterval(tick);
-    });
-    stream.send('tick', { now: platform.clock.now() });
-    const watched = request.query.payment;
-    if (watched && /^[0-9a-f-]{36}$/i.test(watched)) {
-      const current = await platform.engine.findById(watched);
-      if (current && current.userPhone === phone) {
-        stream.send('payment', { paymentId: current.id, state: current.state, now: platform.clock.now() });
+  app.get<{ Querystring: { payment?: string } }>(
+    `${APP_PATH}/events`,
+    { schema: { querystring: query('payment') } },
+    async (request, reply) => {
+      const who = await loggedIn(request);
+      if (!who) return notLoggedIn(reply);
+      const phone = who.user.phoneNumber;
+      const stream = streams.start(request, reply);
+      const unsubscribe = platform.events.subscribe((change) => {
+        if (change.userPhone === phone)
+          stream.send('payment', { paymentId: change.paymentId, state: change.state, now: platform.clock.now() });
+      });
+      const tick = setInterval(() => stream.send('tick', { now: platform.clock.now() }), TICK_MS);
+      stream.onClose(() => {
+        unsubscribe();
+        clearInterval(tick);
+      });
+      stream.send('tick', { now: platform.clock.now() });
+      const watched = request.query.payment;
+      if (watched && /^[0-9a-f-]{36}$/i.test(watched)) {
+        const current = await platform.paymentReads.findById(watched);
+        if (current && current.userPhone === phone) {
+          stream.send('payment', { paymentId: current.id, state: current.state, now: platform.clock.now() });
+        }
       }
-    }
-    return reply;
-  });
+      return reply;
+    },
+  );
 
   // --- Deeplinks ------------------------------------------------------------------------------
 
   // The https form of `vippsMT://?token=…` (and where a phone's browser lands from the landing page).
-  app.get<{ Querystring: { token?: string } }>(`${APP_PATH}/deeplink`, async (request, reply) => {
-    const token = request.query.token ?? '';
-    const who = await loggedIn(request);
-    if (!who) return toLogin(reply, `${APP_PATH}/deeplink?token=${encodeURIComponent(token)}`);
-    const page = (status: number, title: string, message: string) =>
-      sendPage(reply, status, appProblemPage(title, message, { user: who.appUser, csrf: who.csrf }), csp);
-    const verified = token && token.length <= 4096 ? await platform.landingTokens.verify(token) : null;
-    const paymentId = verified ? (verified.ok ? verified.claims.paymentId : verified.paymentId) : undefined;
-    const payment = paymentId ? await platform.engine.findById(paymentId) : null;
-    if (!verified || !payment) return page(400, 'This payment link is not valid', 'Go back to the shop and start the payment again.');
-    if (payment.userPhone === who.user.phoneNumber) return seeOther(reply, `${APP_PATH}/payments/${payment.id}`, csp);
-    if (isFinal(payment.state)) return page(410, 'This payment link has already been used', 'Go back to the shop to see the result.');
-    if (payment.state !== 'INITIATED') {
-      return page(409, 'This payment request is not for you', 'It was sent to another phone number.');
-    }
-    if (!verified.ok)
-      return page(410, 'This payment link has expired', 'A payment link can be used for 5 minutes. Go back to the shop and try again.');
-    try {
-      await platform.engine.identifyUser(payment.id, who.user.phoneNumber);
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      if (error.key === 'USER_NOT_AVAILABLE') return page(400, 'Payment not possible', NEUTRAL_USER_MESSAGE);
-      return page(409, 'This payment request is no longer available', pageErrorMessage(error.key) ?? 'Go back to the shop and try again.');
-    }
-    return seeOther(reply, `${APP_PATH}/payments/${payment.id}`, csp);
-  });
+  app.get<{ Querystring: { token?: string } }>(
+    `${APP_PATH}/deeplink`,
+    { schema: { querystring: query('token') } },
+    async (request, reply) => {
+      const token = request.query.token ?? '';
+      const who = await loggedIn(request);
+      if (!who) return toLogin(reply, `${APP_PATH}/deeplink?token=${encodeURIComponent(token)}`);
+      const page = (status: number, title: string, message: string) =>
+        sendPage(reply, status, appProblemPage(title, message, { user: who.appUser, csrf: who.csrf }), csp);
+      const verified = token && token.length <= 4096 ? await platform.landingTokens.verify(token) : null;
+      const paymentId = verified ? (verified.ok ? verified.claims.paymentId : verified.paymentId) : undefined;
+      const payment = paymentId ? await platform.paymentReads.findById(paymentId) : null;
+      if (!verified || !payment) return page(400, 'This payment link is not valid', 'Go back to the shop and start the payment again.');
+      if (payment.userPhone === who.user.phoneNumber) return seeOther(reply, `${APP_PATH}/payments/${payment.id}`, csp);
+      if (isFinal(payment.state)) return page(410, 'This payment link has already been used', 'Go back to the shop to see the result.');
+      if (payment.state !== 'INITIATED') {
+        return page(409, 'This payment request is not for you', 'It was sent to another phone number.');
+      }
+      if (!verified.ok)
+        return page(410, 'This payment link has expired', 'A payment link can be used for 5 minutes. Go back to the shop and try again.');
+      try {
+        await platform.userActions.identifyUser(payment.id, who.user.phoneNumber);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.key === 'USER_NOT_AVAILABLE') return page(400, 'Payment not possible', NEUTRAL_USER_MESSAGE);
+        return page(
+          409,
+          'This payment request is no longer available',
+          pageErrorMessage(error.key) ?? 'Go back to the shop and try again.',
+        );
+      }
+      return seeOther(reply, `${APP_PATH}/payments/${payment.id}`, csp);
+    },
+  );
 
   // A pasted deeplink (the desktop stand-in for the OS opening `vippsMT://`).
   app.post(`${APP_PATH}/open`, async (request, reply) => {
@@ -264,37 +292,41 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
 
   // --- The payment screen -----------------------------------------------------------------------
 
-  app.get<{ Params: { id: string }; Querystring: { error?: string } }>(`${APP_PATH}/payments/:id`, async (request, reply) => {
-    const who = await loggedIn(request);
-    if (!who) return toLogin(reply, `${APP_PATH}/payments/${encodeURIComponent(request.params.id)}`);
-    const payment = await ownPayment(who, request.params.id);
-    if (!payment) return notFound(reply, who);
-    const merchant = await platform.repos.merchants.findByMsn(payment.merchantSerialNumber);
-    if (!merchant) return notFound(reply, who);
-    const nowMs = platform.clock.now();
-    const waiting = payment.state === 'INITIATED' || payment.state === 'AWAITING_USER';
-    return sendPage(
-      reply,
-      200,
-      paymentPage({
-        user: who.appUser,
-        csrf: who.csrf,
-        payment,
-        merchant,
-        cards: who.user.cards,
-        today: osloDate(nowMs),
-        nowMs,
-        error: waiting ? pageErrorMessage(request.query.error) : null,
-        // §2.13: back to the shop after the payment, best effort; never for skipLandingPage.
-        shopUrl: isFinal(payment.state) && !payment.skipLandingPage ? safeNavigationUrl(payment.pspRedirectUrl) : null,
-        frameUrl: payment.state === 'AWAITING_3DS' ? safeFrameUrl(payment.url3dSecure) : null,
-        // Only a reserved payment has money movements to show.
-        log: payment.state === 'RESERVED' ? await platform.repos.payments.log(payment.id) : [],
-        timeZone: TIME_ZONE,
-      }),
-      csp,
-    );
-  });
+  app.get<{ Params: { id: string }; Querystring: { error?: string } }>(
+    `${APP_PATH}/payments/:id`,
+    { schema: { querystring: query('error') } },
+    async (request, reply) => {
+      const who = await loggedIn(request);
+      if (!who) return toLogin(reply, `${APP_PATH}/payments/${encodeURIComponent(request.params.id)}`);
+      const payment = await ownPayment(who, request.params.id);
+      if (!payment) return notFound(reply, who);
+      const merchant = await platform.repos.merchants.findByMsn(payment.merchantSerialNumber);
+      if (!merchant) return notFound(reply, who);
+      const nowMs = platform.clock.now();
+      const waiting = payment.state === 'INITIATED' || payment.state === 'AWAITING_USER';
+      return sendPage(
+        reply,
+        200,
+        paymentPage({
+          user: who.appUser,
+          csrf: who.csrf,
+          payment,
+          merchant,
+          cards: who.user.cards,
+          today: osloDate(nowMs),
+          nowMs,
+          error: waiting ? pageErrorMessage(request.query.error) : null,
+          // §2.13: back to the shop after the payment, best effort; never for skipLandingPage.
+          shopUrl: isFinal(payment.state) && !payment.skipLandingPage ? safeNavigationUrl(payment.pspRedirectUrl) : null,
+          frameUrl: payment.state === 'AWAITING_3DS' ? safeFrameUrl(payment.url3dSecure) : null,
+          // Only a reserved payment has money movements to show.
+          log: payment.state === 'RESERVED' ? await platform.repos.payments.log(payment.id) : [],
+          timeZone: TIME_ZONE,
+        }),
+        csp,
+      );
+    },
+  );
 
   async function act(
     request: FastifyRequest<{ Params: { id: string } }>,
@@ -320,11 +352,11 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
   app.post<{ Params: { id: string } }>(`${APP_PATH}/payments/:id/pay`, async (request, reply) =>
     act(request, reply, (payment, who) => {
       const cardId = formField(request, 'cardId');
-      return platform.engine.approve(payment.id, { phoneNumber: who.user.phoneNumber, ...(cardId ? { cardId } : {}) });
+      return platform.userActions.approve(payment.id, { phoneNumber: who.user.phoneNumber, ...(cardId ? { cardId } : {}) });
     }),
   );
 
   app.post<{ Params: { id: string } }>(`${APP_PATH}/payments/:id/cancel`, async (request, reply) =>
-    act(request, reply, (payment) => platform.engine.cancel(payment.id, 'app')),
+    act(request, reply, (payment) => platform.userActions.cancel(payment.id, 'app')),
   );
 }
