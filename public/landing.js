@@ -16,6 +16,7 @@
   const timer = $('countdown');
   const timeout = $('timeout');
   const hint = $('open-app-hint');
+  const openApp = $('open-app');
   const redirecting = $('redirecting');
   const cancelForm = document.querySelector('[data-testid="cancel-form"]');
 
@@ -42,6 +43,7 @@
     source.close();
     if (cancelForm) cancelForm.remove();
     if (hint) hint.hidden = true;
+    if (openApp) openApp.hidden = true;
     if (data.state === 'EXPIRED') {
       box.hidden = false;
       timer.textContent = formatCountdown(0);

@@ -13,6 +13,8 @@ export function ensureInstalled() {
 
 export function ensureBuilt() {
   ensureInstalled();
+  // The build takes 10–35 s and prints nothing when it succeeds: say what is happening.
+  console.error('[start] compiling… (TypeScript → dist/)');
   const r = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -3,6 +3,7 @@
  * Every variable has an equivalent CLI flag (see cli.ts); a bad value fails fast naming it.
  */
 import { resolve } from 'node:path';
+import { redactPasswords } from './redact.js';
 
 export type Profile = 'test' | 'production';
 export type StatusBatchSchedule = 'immediate' | 'nightly' | 'manual' | 'never';
@@ -95,7 +96,8 @@ export class ConfigError extends Error {
     readonly variable: string,
     message: string,
   ) {
-    super(`${variable}: ${message}`);
+    // A bad DATABASE_URL is echoed in the message: never with its password.
+    super(redactPasswords(`${variable}: ${message}`));
     this.name = 'ConfigError';
   }
 }

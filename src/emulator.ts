@@ -8,10 +8,13 @@
  * Defaults differ from the CLI where a test suite wants them to: an in-memory database and a
  * free port.
  */
+import { PspClient, type PspClientConfig } from './client/index.js';
 import { AdjustableClock } from './clock.js';
 import { type Env, parseConfig } from './config.js';
 import type { Fault } from './domain/faults.js';
 import { type RunningPlatform, startPlatform } from './main.js';
+import { DEMO_SEED_FILE } from './package-root.js';
+import { readSeedFile, type Seed } from './seed.js';
 import { addTestUser, approveAsUser, cancelAsUser, paymentView } from './services/control.js';
 import { createFault } from './services/faults.js';
 import { type ResetResult, resetPlatform } from './services/reset.js';
@@ -30,8 +33,27 @@ export interface EmulatorOptions {
   readonly logStream?: NodeJS.WritableStream;
 }
 
+/**
+ * The seed's first PSP, ready for `new PspClient(credentials)`: base URL, client id and secret,
+ * subscription key, Psp-Id and its first active sales unit.
+ */
+export interface EmulatorCredentials extends PspClientConfig {
+  readonly baseUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly subscriptionKey: string;
+  readonly pspId: string;
+  readonly merchantSerialNumber: string;
+}
+
 export interface Emulator {
   readonly url: string;
+  /** The seed's first PSP's credentials (the demo PSP's with the built-in seed). */
+  readonly credentials: EmulatorCredentials;
+  /** A PspClient with those credentials (it fetches its access token on the first call). */
+  readonly client: PspClient;
+  /** The seed that was applied (every PSP, sales unit and test user, with secrets: a test's own data). */
+  readonly seed: Seed;
   /** The platform's clock, as the control API moves it; advancing runs everything that came due. */
   readonly clock: { now(): number; advance(seconds: number): Promise<void> };
   /** The user confirms in the app (as `POST /_emulator/payments/{id}/approve`); resolves after the makePayment outcome. */
@@ -64,14 +86,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (options.publicUrl) env.PUBLIC_URL = options.publicUrl;
   if (options.seedFile) env.SEED_FILE = options.seedFile;
   if (options.profile) env.PROFILE = options.profile;
+  const config = parseConfig(env);
+  // Read here too (the platform applies it): the credentials come from the seed, never the database
+  // (which keeps only digests of the secrets).
+  const seed = readSeedFile(config.seedFile ?? DEMO_SEED_FILE());
   const clock = new AdjustableClock();
-  const running = await startPlatform(parseConfig(env), {
+  const running = await startPlatform(config, {
     clock,
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
   const defaultPspId = async () => (await running.platform.repos.psps.list())[0]?.pspId;
+  const psp = seed.psps[0];
+  const msn = seed.merchants.find((m) => m.pspId === psp?.pspId && m.status === 'ACTIVE')?.merchantSerialNumber;
+  const credentials: EmulatorCredentials = Object.freeze({
+    baseUrl: running.url,
+    clientId: psp?.clientId ?? '',
+    clientSecret: psp?.clientSecret ?? '',
+    subscriptionKey: psp?.subscriptionKey ?? '',
+    pspId: psp?.pspId ?? '',
+    merchantSerialNumber: msn ?? '',
+  });
   return {
     url: running.url,
+    credentials,
+    // The token's expiry follows the emulator's clock, so clock.advance() past an hour renews it.
+    client: new PspClient({ ...credentials, now: () => clock.now() }),
+    seed,
     clock: {
       now: () => clock.now(),
       advance: async (seconds: number) => {

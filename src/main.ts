@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AdjustableClock } from './clock.js';
 import type { Config } from './config.js';
 import { buildHttpApp } from './http/app.js';
+import { operatingErrorOf } from './operating-error.js';
 import { buildPlatform, type Platform } from './platform.js';
 
 export interface RunningPlatform {
@@ -22,6 +23,16 @@ export interface StartOptions {
 }
 
 export async function startPlatform(config: Config, options: StartOptions = {}): Promise<RunningPlatform> {
+  try {
+    return await start(config, options);
+  } catch (error) {
+    // The port taken, the database unusable: one OperatingError naming the setting (the CLI
+    // prints its line and exits 2); anything else is a bug and keeps its stack.
+    throw operatingErrorOf(error, config) ?? error;
+  }
+}
+
+async function start(config: Config, options: StartOptions): Promise<RunningPlatform> {
   const platform = await buildPlatform(config, {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),

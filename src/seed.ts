@@ -4,15 +4,10 @@
  * stored as sha-256 digests; cards never carry a card number (PAN).
  */
 import { readFileSync } from 'node:fs';
-import {
-  CARD_BRANDS,
-  CARD_TYPES,
-  type Card,
-  MERCHANT_STATUSES,
-  type Merchant,
-  type MerchantAddress,
-  USER_STATUSES,
-} from './domain/parties.js';
+import { join } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Card, Merchant, MerchantAddress } from './domain/parties.js';
+import { packageRoot } from './package-root.js';
 import { sha256Hex } from './security/hash.js';
 import type { MerchantRepository } from './store/merchants.js';
 import type { PspRepository } from './store/psps.js';
@@ -38,7 +33,7 @@ export interface SeedMerchant {
   email?: string | null;
   companyEmail?: string | null;
   mccCode?: string | null;
-  address?: MerchantAddress | null;
+  address: MerchantAddress;
 }
 
 export interface SeedCard {
@@ -49,6 +44,8 @@ export interface SeedCard {
   last4: string;
   expiryMonth: string;
   expiryYear: string;
+  /** Shown in the app above the number (the real app shows the user's own name for a card). */
+  nickname?: string;
   tokenEligible?: boolean;
   default?: boolean;
 }
@@ -71,125 +68,125 @@ export class SeedError extends Error {
   override name = 'SeedError';
 }
 
+/** The seed file's shape, shipped in the package (seed/seed.schema.json; linked from the README). */
+export const SEED_SCHEMA_FILE = (): string => join(packageRoot(), 'seed', 'seed.schema.json');
+
+let validator: ValidateFunction | undefined;
+function validateSeed(doc: unknown): ErrorObject[] {
+  if (!validator) {
+    // Compiled once per process; the schema is the contract, this module only adds the rules a
+    // schema cannot say (references between records, unique card ids).
+    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, useDefaults: false });
+    validator = ajv.compile(JSON.parse(readFileSync(SEED_SCHEMA_FILE(), 'utf8')) as object);
+  }
+  return validator(doc) ? [] : (validator.errors ?? []);
+}
+
+/** `/users/0/cards/1` → `users[0].cards[1]` (the style every seed error uses). */
+function jsonPath(pointer: string, child?: string): string {
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) parts.push(child);
+  let out = '';
+  for (const part of parts) out += /^\d+$/.test(part) ? `[${part}]` : out === '' ? part : `.${part}`;
+  return out === '' ? '(root)' : out;
+}
+
+const CARD_NUMBER_FIELDS = new Set(['pan', 'number', 'cardNumber']);
+
+function describe(e: ErrorObject): string {
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const field = String(params.additionalProperty);
+      if (/\/cards\/\d+$/.test(e.instancePath) && CARD_NUMBER_FIELDS.has(field)) {
+        return `${jsonPath(e.instancePath, field)}: card numbers (PAN) are never stored: give bin and last4`;
+      }
+      return `${jsonPath(e.instancePath, field)}: unknown field (see seed/seed.schema.json)`;
+    }
+    case 'required':
+      return `${jsonPath(e.instancePath, String(params.missingProperty))}: missing (required)`;
+    case 'enum':
+      return `${jsonPath(e.instancePath)}: must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
+    case 'pattern':
+      return `${jsonPath(e.instancePath)}: must match ${String(params.pattern)}`;
+    case 'minLength':
+      return `${jsonPath(e.instancePath)}: expected a non-empty string`;
+    default:
+      return `${jsonPath(e.instancePath)}: ${e.message ?? e.keyword}`;
+  }
+}
+
 function fail(where: string, message: string): never {
   throw new SeedError(`${where}: ${message}`);
 }
 
-function str(where: string, obj: Record<string, unknown>, field: string, pattern?: RegExp): string {
-  const value = obj[field];
-  if (typeof value !== 'string' || value === '') fail(`${where}.${field}`, 'expected a non-empty string');
-  if (pattern && !pattern.test(value)) fail(`${where}.${field}`, `must match ${pattern}`);
-  return value;
-}
-
-function optStr(where: string, obj: Record<string, unknown>, field: string, pattern?: RegExp): string | null {
-  const value = obj[field];
-  if (value === undefined || value === null) return null;
-  return str(where, obj, field, pattern);
-}
-
-function optBool(where: string, obj: Record<string, unknown>, field: string, fallback: boolean): boolean {
-  const value = obj[field];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') fail(`${where}.${field}`, 'expected true or false');
-  return value;
-}
-
-function array(where: string, value: unknown): Record<string, unknown>[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) fail(where, 'expected an array');
-  return value.map((v, i) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`${where}[${i}]`, 'expected an object');
-    return v as Record<string, unknown>;
-  });
-}
-
-function oneOf<T extends string>(where: string, value: string | null, allowed: readonly T[], fallback: T): T {
-  if (value === null) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) fail(where, `must be one of ${allowed.join(', ')}`);
-  return value as T;
-}
-
-/** Parses and checks a seed document; throws SeedError naming the first bad field. */
+/**
+ * Parses and checks a seed document against seed/seed.schema.json, then the rules between
+ * records. Throws SeedError with one line per problem, each naming the JSON path.
+ */
 export function parseSeed(doc: unknown): Seed {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) fail('seed', 'expected a JSON object');
-  const root = doc as Record<string, unknown>;
-  const psps = array('psps', root.psps).map((p, i) => {
-    const w = `psps[${i}]`;
-    return {
-      pspId: str(w, p, 'pspId', /^[A-Za-z0-9-]{1,64}$/),
-      name: str(w, p, 'name'),
-      clientId: str(w, p, 'clientId'),
-      clientSecret: str(w, p, 'clientSecret'),
-      subscriptionKey: str(w, p, 'subscriptionKey'),
-    };
-  });
+  const errors = validateSeed(doc);
+  if (errors.length > 0) {
+    // Ajv reports the `type` of a `$ref`'d string and its minLength separately; one line per path.
+    const lines = [...new Set(errors.map(describe))];
+    throw new SeedError(lines.join('\n'));
+  }
+  const root = doc as { psps?: SeedPsp[]; merchants?: SeedMerchant[]; users?: SeedUser[] };
+  const psps = root.psps ?? [];
   const pspIds = new Set(psps.map((p) => p.pspId));
-  const merchants = array('merchants', root.merchants).map((m, i) => {
-    const w = `merchants[${i}]`;
-    const pspId = str(w, m, 'pspId');
-    if (!pspIds.has(pspId)) fail(`${w}.pspId`, `no PSP ${pspId} in this seed`);
-    return {
-      merchantSerialNumber: str(w, m, 'merchantSerialNumber', /^\d{4,10}$/),
-      pspId,
-      name: str(w, m, 'name'),
-      companyName: str(w, m, 'companyName'),
-      organizationNumber: str(w, m, 'organizationNumber'),
-      status: oneOf(`${w}.status`, optStr(w, m, 'status'), MERCHANT_STATUSES, 'ACTIVE'),
-      skipLandingPage: optBool(w, m, 'skipLandingPage', false),
-      website: optStr(w, m, 'website'),
-      email: optStr(w, m, 'email'),
-      companyEmail: optStr(w, m, 'companyEmail'),
-      mccCode: optStr(w, m, 'mccCode', /^\d{4}$/),
-      address: (m.address as MerchantAddress | undefined) ?? null,
-    };
+  const merchants = (root.merchants ?? []).map((m, i) => {
+    if (!pspIds.has(m.pspId)) fail(`merchants[${i}].pspId`, `no PSP ${m.pspId} in this seed`);
+    return { ...m, status: m.status ?? 'ACTIVE', skipLandingPage: m.skipLandingPage ?? false };
   });
   const cardIds = new Set<string>();
-  const users = array('users', root.users).map((u, i) => {
-    const w = `users[${i}]`;
-    const cards = array(`${w}.cards`, u.cards).map((c, j) => {
-      const cw = `${w}.cards[${j}]`;
-      const id = str(cw, c, 'id');
-      if (cardIds.has(id)) fail(`${cw}.id`, `duplicate card id ${id}`);
-      cardIds.add(id);
-      if ('pan' in c || 'number' in c || 'cardNumber' in c) fail(cw, 'card numbers (PAN) are never stored: give bin and last4');
-      return {
-        id,
-        brand: oneOf(`${cw}.brand`, str(cw, c, 'brand'), CARD_BRANDS, 'VISA'),
-        type: oneOf(`${cw}.type`, str(cw, c, 'type'), CARD_TYPES, 'DEBIT'),
-        bin: str(cw, c, 'bin', /^\d{6,8}$/),
-        last4: str(cw, c, 'last4', /^\d{4}$/),
-        expiryMonth: str(cw, c, 'expiryMonth', /^(0[1-9]|1[0-2])$/),
-        expiryYear: str(cw, c, 'expiryYear', /^\d{4}$/),
-        tokenEligible: optBool(cw, c, 'tokenEligible', true),
-        default: optBool(cw, c, 'default', false),
-      };
+  const users = (root.users ?? []).map((u, i) => {
+    const cards = (u.cards ?? []).map((c, j) => {
+      if (cardIds.has(c.id)) fail(`users[${i}].cards[${j}].id`, `duplicate card id ${c.id}`);
+      cardIds.add(c.id);
+      return { ...c, tokenEligible: c.tokenEligible ?? true, default: c.default ?? false };
     });
-    return {
-      phoneNumber: str(w, u, 'phoneNumber', /^\d{8}$/),
-      name: str(w, u, 'name'),
-      birthDate: str(w, u, 'birthDate', /^\d{4}-\d{2}-\d{2}$/),
-      status: oneOf(`${w}.status`, optStr(w, u, 'status'), USER_STATUSES, 'ACTIVE'),
-      cards,
-    };
+    return { ...u, status: u.status ?? 'ACTIVE', cards };
   });
   return { psps, merchants, users };
 }
 
+/** Reads and checks a seed file; every error line names the file (SEED_FILE) and the JSON path. */
 export function readSeedFile(path: string): Seed {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new SeedError(`SEED_FILE ${path}: ${(error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'not readable (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : (error as Error).message;
+    throw new SeedError(`SEED_FILE: ${path}: ${why}: give the path of a readable JSON seed file (--seed-file, SEED_FILE)`);
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new SeedError(`SEED_FILE ${path}: not valid JSON (${(error as Error).message})`);
+    throw new SeedError(`SEED_FILE: ${path}: not valid JSON (${(error as Error).message})`);
   }
-  return parseSeed(doc);
+  try {
+    return parseSeed(doc);
+  } catch (error) {
+    if (!(error instanceof SeedError)) throw error;
+    throw new SeedError(
+      error.message
+        .split('\n')
+        .map((line) => `SEED_FILE: ${path}: ${line}`)
+        .join('\n'),
+    );
+  }
 }
 
 export function toUserWithCards(u: SeedUser): UserWithCards {
@@ -213,6 +210,7 @@ export function toUserWithCards(u: SeedUser): UserWithCards {
         tokenEligible: c.tokenEligible ?? true,
         // Exactly one default card: the one marked, else the first.
         isDefault: hasDefault ? c.default === true && cards.findIndex((x) => x.default) === i : i === 0,
+        nickname: c.nickname ?? null,
       }),
     ),
   };
@@ -256,7 +254,7 @@ export async function applySeed(seed: Seed, repos: SeedRepositories, nowIso: str
       website: m.website ?? null,
       mccCode: m.mccCode ?? null,
       logo: null,
-      address: m.address ?? null,
+      address: m.address,
       status: (m.status ?? 'ACTIVE') as Merchant['status'],
       skipLandingPage: m.skipLandingPage ?? false,
       termsOfServiceAccepted: null,

@@ -370,6 +370,56 @@ describe('the landing page', () => {
       });
     });
 
+    it('has an "Open Vipps" button on the waiting screen that opens this payment in the simulated app', async () => {
+      // A user whose card has a nickname (seed/seed.schema.json): the app shows it.
+      const phone = '97000002';
+      const added = await call(`${p.url}/_emulator/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          phoneNumber: phone,
+          name: 'Nina Nickname',
+          birthDate: '1990-01-01',
+          cards: [
+            {
+              id: 'nina-visa',
+              nickname: 'Visa Spendings',
+              brand: 'VISA',
+              type: 'DEBIT',
+              bin: '492556',
+              last4: '4321',
+              expiryMonth: '12',
+              expiryYear: '2030',
+            },
+          ],
+        }),
+      });
+      assert.equal(added.status, 201, added.text);
+      const s = await start({ customerMobileNumber: phone });
+      const desktop = await context();
+      await withFailureShots('open-vipps', openPages, async () => {
+        const page = await desktop.newPage();
+        await page.goto(s.url);
+        assert.equal(await page.getByTestId('open-app').count(), 0, 'not before the phone number is given');
+        await page.getByRole('button', { name: 'Next' }).click();
+        const button = page.getByRole('link', { name: 'Open Vipps' });
+        await button.waitFor();
+        // As the real page opens the installed app, this one opens the app's page in a new tab.
+        const [app] = await Promise.all([desktop.waitForEvent('page'), button.click()]);
+        await app.waitForLoadState();
+        await app.getByLabel('Phone number').fill(phone);
+        await app.getByLabel('PIN').fill('1236');
+        await app.getByRole('button', { name: 'Log in' }).click();
+        const payment = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, s.id);
+        await app.waitForURL(new RegExp(`/app/payments/${payment?.id}$`));
+        assert.match((await app.getByTestId('card-option').textContent()) ?? '', /Visa Spendings · Visa •••• 4321/);
+        await app.getByRole('button', { name: /^Pay / }).click();
+        // The waiting screen (still open in the first tab) follows the outcome.
+        await page.getByTestId('status-title').filter({ hasText: 'Payment approved' }).waitFor();
+        await screenshot(page, 'landing-open-vipps');
+      });
+    });
+
     it("counts down to the engine's due time on the platform clock and shows the timeout", async () => {
       const s = await start({ customerMobileNumber: DEMO.user });
       const desktop = await context();
@@ -396,7 +446,11 @@ describe('the landing page', () => {
         await page.getByTestId('status-title').filter({ hasText: 'Payment request expired' }).waitFor();
         assert.equal(await page.getByTestId('timeout').isVisible(), true);
         assert.equal(await text(page, 'countdown'), '0:00');
-        assert.equal(await text(page, 'status-message'), 'The payment request expired.');
+        // The title says it expired; the message does not say it again.
+        assert.equal(await text(page, 'status-message'), 'It was not confirmed in time. You have not been charged.');
+        const screen = (await page.locator('#live').innerText()).toLowerCase();
+        assert.equal(screen.split('expired').length - 1, 1, screen);
+        assert.equal(await page.getByTestId('open-app').isVisible(), false, 'no "Open Vipps" once it has ended');
         await screenshot(page, 'landing-timeout');
         await page.waitForURL(s.resultUrl);
         assert.deepEqual(site.statesFor(s.id), ['TIMEOUT']);

@@ -58,6 +58,8 @@ export interface Card {
   readonly expiryYear: string;
   readonly tokenEligible: boolean;
   readonly isDefault: boolean;
+  /** The user's own name for the card (the real app shows e.g. "Visa Spendings"), or null. */
+  readonly nickname: string | null;
 }
 
 export interface User {

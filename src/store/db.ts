@@ -11,7 +11,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator } from 'kysely';
-import { migrationProvider } from './migrations.js';
+import { checkDatabaseBeforeMigrating } from './database-check.js';
+import { MIGRATIONS, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import { GroupCommitDialect } from './sqlite-driver.js';
 import { WalSync } from './wal-sync.js';
@@ -43,14 +44,26 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
   const path = sqlitePathOf(databaseUrl);
   if (path) mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path ?? ':memory:');
-  sqlite.pragma('journal_mode = WAL');
-  // FULL durability comes from WalSync (fdatasync off the event loop), not from the pragma.
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  try {
+    // The first statement reads the file: a corrupt or foreign file fails here (SQLITE_NOTADB).
+    sqlite.pragma('journal_mode = WAL');
+    // FULL durability comes from WalSync (fdatasync off the event loop), not from the pragma.
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
   const walSync = path && options.synchronous !== 'NORMAL' ? new WalSync(path) : null;
   const dialect = new GroupCommitDialect(sqlite, walSync);
   const db = new Kysely<Database>({ dialect });
+  try {
+    await checkDatabaseBeforeMigrating(db as Kysely<unknown>, Object.keys(MIGRATIONS), databaseUrl);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

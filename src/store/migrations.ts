@@ -10,6 +10,7 @@ import { m003_status_batches } from './migrations/003-status-batches.js';
 import { m005_api_calls } from './migrations/005-api-calls.js';
 import { m006_status_batch_failures } from './migrations/006-status-batch-failures.js';
 import { m007_coordination } from './migrations/007-coordination.js';
+import { m008_card_nicknames } from './migrations/008-card-nicknames.js';
 import { m012_request_journal } from './migrations/012-request-journal.js';
 import { m013_faults } from './migrations/013-faults.js';
 
@@ -20,6 +21,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '005_api_calls': m005_api_calls,
   '006_status_batch_failures': m006_status_batch_failures,
   '007_coordination': m007_coordination,
+  '008_card_nicknames': m008_card_nicknames,
   '012_request_journal': m012_request_journal,
   '013_faults': m013_faults,
 };

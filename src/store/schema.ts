@@ -62,6 +62,7 @@ export interface CardsTable {
   token_eligible: number;
   is_default: number;
   position: number;
+  nickname: string | null;
 }
 
 export interface PaymentsTable {

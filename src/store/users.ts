@@ -20,6 +20,7 @@ const toCard = (r: Selectable<CardsTable>): Card => ({
   expiryYear: r.expiry_year,
   tokenEligible: r.token_eligible === 1,
   isDefault: r.is_default === 1,
+  nickname: r.nickname,
 });
 
 export interface UserWithCards extends User {
@@ -73,6 +74,7 @@ export class UserRepository {
             token_eligible: card.tokenEligible ? 1 : 0,
             is_default: card.isDefault ? 1 : 0,
             position: position++,
+            nickname: card.nickname,
           })
           .execute();
       }

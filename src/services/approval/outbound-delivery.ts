@@ -261,8 +261,10 @@ export class OutboundDelivery {
     const startedAt = iso(this.deps.clock.now());
     const sealed = await this.deps.repos.payments.sealedMakePaymentToken(payment.id);
     const headers: Record<string, string> = { 'content-type': 'application/json;charset=UTF-8', accept: 'application/json' };
-    // §2.5: the PSP's makePaymentToken, raw, as the Authorization header (omitted when none was given).
-    if (sealed) headers.authorization = this.deps.secrets.open(sealed);
+    // §2.5: the PSP's makePaymentToken, raw, as the Authorization header. psp-v3.yaml marks the
+    // header required, so it is always sent: empty when init had no makePaymentToken
+    // (docs/differences.md).
+    headers.authorization = sealed ? this.deps.secrets.open(sealed) : '';
     const response = await this.deps.http.post({
       url: payment.makePaymentUrl,
       headers,

@@ -152,7 +152,8 @@ export function homePage(v: HomeView): SafeHtml {
 
 function cardLabel(card: Card): string {
   const brandName = card.brand === 'VISA' ? 'Visa' : 'Mastercard';
-  return `${brandName} •••• ${card.last4}`;
+  // The seed's nickname first, as the real app shows the user's own name for a card.
+  return card.nickname ? `${card.nickname} · ${brandName} •••• ${card.last4}` : `${brandName} •••• ${card.last4}`;
 }
 
 function cardNote(card: Card, today: string): string {

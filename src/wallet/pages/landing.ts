@@ -6,6 +6,7 @@
 import { formatKroner } from '../../domain/money.js';
 import type { Merchant } from '../../domain/parties.js';
 import type { Payment } from '../../domain/payment.js';
+import { APP_PATH } from './app.js';
 import { html, type SafeHtml } from './html.js';
 import { brand, documentPage } from './layout.js';
 import { formatCountdown, formatPhone, landingStatus } from './messages.js';
@@ -97,6 +98,13 @@ export function waitingPage(v: WaitingView): SafeHtml {
     <p>Time left: <span class="timer" data-testid="countdown" aria-live="off">${counting && dueMs !== null ? formatCountdown(dueMs - v.nowMs) : ''}</span></p>
     <p class="timeout" data-testid="timeout" hidden>The time is up.</p>
   </div>
+  ${
+    cancellable
+      ? // The real page opens the installed app here; the emulator's app is a web page: this payment's
+        // screen in it (after logging in as the user), in a new tab so this screen keeps waiting.
+        html`<p><a class="button primary" href="${APP_PATH}/payments/${v.payment.id}" target="_blank" rel="noopener" data-testid="open-app">Open Vipps</a></p>`
+      : ''
+  }
   <ol class="hint" data-testid="open-app-hint">
     <li>Open the Vipps app on your phone.</li>
     <li>Check the payment request and tap <strong>Pay</strong>.</li>

@@ -47,7 +47,8 @@ export function landingStatus(p: Pick<Payment, 'state' | 'userMessage'>): Status
     case 'USER_CANCELLED':
       return { title: 'Payment cancelled', message: p.userMessage ?? 'You cancelled the payment.', final };
     case 'EXPIRED':
-      return { title: 'Payment request expired', message: p.userMessage ?? 'The payment request expired.', final };
+      // The title says it expired; the message says what that means (not the same sentence again).
+      return { title: 'Payment request expired', message: 'It was not confirmed in time. You have not been charged.', final };
     default:
       return assertNever(p.state, 'payment state');
   }
