@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator } from 'kysely';
+import { type HotPath, registerHotPath } from './hot.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import { GroupCommitDialect } from './sqlite-driver.js';
@@ -18,6 +19,8 @@ import { WalSync } from './wal-sync.js';
 
 export interface Store {
   readonly db: Kysely<Database>;
+  /** Prepared statements for the hot paths (init, details): hot.ts. */
+  readonly hot: HotPath;
   /** The file the data lives in, or null in memory. */
   readonly path: string | null;
   /** How many group commits have been made. */
@@ -51,6 +54,7 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
   const walSync = path && options.synchronous !== 'NORMAL' ? new WalSync(path) : null;
   const dialect = new GroupCommitDialect(sqlite, walSync);
   const db = new Kysely<Database>({ dialect });
+  registerHotPath(db, dialect.driver);
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -60,6 +64,7 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
   }
   return {
     db,
+    hot: dialect.driver,
     path,
     commits: () => dialect.driver.commits,
     syncs: () => walSync?.syncs ?? 0,
