@@ -3,11 +3,11 @@
  * layers it: subscription key (API Management), bearer token (case-sensitive "Bearer "), token
  * and key of the same PSP, `Psp-Id` of that PSP, and `Merchant-Serial-Number` a sales unit of it.
  */
-import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { ApiError } from '../domain/errors.js';
 import type { Merchant, Psp } from '../domain/parties.js';
 import type { Platform } from '../platform.js';
-import { sha256Hex } from '../security/hash.js';
+import type { TokenSubject } from '../security/access-tokens.js';
 
 export interface PspContext {
   readonly psp: Psp;
@@ -34,40 +34,98 @@ export function header(request: FastifyRequest, name: string): string | undefine
   return value === undefined || value === '' ? undefined : value;
 }
 
-export function pspAuth(platform: Platform, options: PspAuthOptions): onRequestAsyncHookHandler {
-  return async (request) => {
-    const subscriptionKey = header(request, 'ocp-apim-subscription-key');
-    if (!subscriptionKey) throw new ApiError('SUBSCRIPTION_KEY_MISSING');
-    const keyPsp = await platform.repos.psps.findBySubscriptionKeySha256(sha256Hex(subscriptionKey));
-    if (!keyPsp) throw new ApiError('SUBSCRIPTION_KEY_INVALID');
+/** What authentication looks up; `undefined` means "not known from memory" (the async path fetches it). */
+interface Lookups {
+  psp(subscriptionKey: string): Psp | null | undefined;
+  subject(token: string): TokenSubject | null | undefined;
+  merchant(msn: string): Merchant | null | undefined;
+}
 
+/** Thrown (never escapes) when a lookup is not in memory: the hook then takes the async path. */
+const NOT_IN_MEMORY = Symbol('not in memory');
+
+function known<T>(value: T | undefined): T {
+  if (value === undefined) throw NOT_IN_MEMORY;
+  return value;
+}
+
+function authenticate(request: FastifyRequest, options: PspAuthOptions, lookups: Lookups): PspContext {
+  const subscriptionKey = header(request, 'ocp-apim-subscription-key');
+  if (!subscriptionKey) throw new ApiError('SUBSCRIPTION_KEY_MISSING');
+  const keyPsp = known(lookups.psp(subscriptionKey));
+  if (!keyPsp) throw new ApiError('SUBSCRIPTION_KEY_INVALID');
+
+  const authorization = header(request, 'authorization');
+  // The documentation warns that "Bearer" is case-sensitive (§1.1).
+  if (!authorization?.startsWith('Bearer ')) throw new ApiError('ACCESS_TOKEN_INVALID');
+  const subject = known(lookups.subject(authorization.slice('Bearer '.length).trim()));
+  if (!subject) throw new ApiError('ACCESS_TOKEN_INVALID');
+  if (subject.pspId !== keyPsp.pspId) throw new ApiError('SUBSCRIPTION_NOT_FOUND');
+  const psp = keyPsp;
+
+  const pspIdHeader = header(request, 'psp-id');
+  // A missing required header is a malformed request (400, code 51, like a missing MSN); one
+  // that names another PSP is authenticated but not authorised (403).
+  if (pspIdHeader === undefined) {
+    if (options.pspIdRequired) throw new ApiError('INVALID_REQUEST', {}, 'the Psp-Id header is required');
+  } else if (pspIdHeader.toUpperCase() !== psp.pspId.toUpperCase()) {
+    throw new ApiError('PSP_ID_MISMATCH');
+  }
+
+  let merchant: Merchant | null = null;
+  if (options.msn !== 'none') {
+    const msn = header(request, 'merchant-serial-number');
+    if (!msn) throw new ApiError('INVALID_REQUEST', {}, 'the Merchant-Serial-Number header is required');
+    merchant = known(lookups.merchant(msn));
+    if (!merchant) throw new ApiError('MERCHANT_NOT_AVAILABLE');
+    if (merchant.pspId !== psp.pspId) throw new ApiError('MSN_NOT_FOR_PSP', { msn });
+    if (options.msn === 'active' && merchant.status !== 'ACTIVE') throw new ApiError('MERCHANT_NOT_AVAILABLE');
+  }
+  return { psp, merchant };
+}
+
+/**
+ * The hook is synchronous when everything it needs is in memory (the PSPs, a verified access
+ * token, the sales unit: the usual case), and otherwise fetches what is missing and checks again.
+ * The checks and their order are the same either way (`authenticate`).
+ */
+export function pspAuth(platform: Platform, options: PspAuthOptions): onRequestHookHandler {
+  const { psps, merchants } = platform.repos;
+  const { accessTokens } = platform;
+  const inMemory: Lookups = {
+    psp: (key) => psps.peekBySubscriptionKey(key),
+    subject: (token) => accessTokens.verifyCached(token),
+    merchant: (msn) => merchants.peekByMsn(msn),
+  };
+  const fetchMissing = async (request: FastifyRequest): Promise<PspContext> => {
+    const key = header(request, 'ocp-apim-subscription-key');
     const authorization = header(request, 'authorization');
-    // The documentation warns that "Bearer" is case-sensitive (§1.1).
-    if (!authorization?.startsWith('Bearer ')) throw new ApiError('ACCESS_TOKEN_INVALID');
-    const subject = await platform.accessTokens.verify(authorization.slice('Bearer '.length).trim());
-    if (!subject) throw new ApiError('ACCESS_TOKEN_INVALID');
-    if (subject.pspId !== keyPsp.pspId) throw new ApiError('SUBSCRIPTION_NOT_FOUND');
-    const psp = keyPsp;
-
-    const pspIdHeader = header(request, 'psp-id');
-    // A missing required header is a malformed request (400, code 51, like a missing MSN); one
-    // that names another PSP is authenticated but not authorised (403).
-    if (pspIdHeader === undefined) {
-      if (options.pspIdRequired) throw new ApiError('INVALID_REQUEST', {}, 'the Psp-Id header is required');
-    } else if (pspIdHeader.toUpperCase() !== psp.pspId.toUpperCase()) {
-      throw new ApiError('PSP_ID_MISMATCH');
+    const msn = header(request, 'merchant-serial-number');
+    const [psp, subject, merchant] = await Promise.all([
+      key ? psps.findBySubscriptionKey(key) : null,
+      authorization?.startsWith('Bearer ') ? accessTokens.verify(authorization.slice('Bearer '.length).trim()) : null,
+      msn && options.msn !== 'none' ? merchants.findByMsn(msn) : null,
+    ]);
+    return authenticate(request, options, { psp: () => psp, subject: () => subject, merchant: () => merchant });
+  };
+  return (request, _reply, done) => {
+    try {
+      request.pspContext = authenticate(request, options, inMemory);
+    } catch (error) {
+      if (error !== NOT_IN_MEMORY) {
+        done(error as Error);
+        return;
+      }
+      fetchMissing(request).then(
+        (context) => {
+          request.pspContext = context;
+          done();
+        },
+        (e: Error) => done(e),
+      );
+      return;
     }
-
-    let merchant: Merchant | null = null;
-    if (options.msn !== 'none') {
-      const msn = header(request, 'merchant-serial-number');
-      if (!msn) throw new ApiError('INVALID_REQUEST', {}, 'the Merchant-Serial-Number header is required');
-      merchant = await platform.repos.merchants.findByMsn(msn);
-      if (!merchant) throw new ApiError('MERCHANT_NOT_AVAILABLE');
-      if (merchant.pspId !== psp.pspId) throw new ApiError('MSN_NOT_FOR_PSP', { msn });
-      if (options.msn === 'active' && merchant.status !== 'ACTIVE') throw new ApiError('MERCHANT_NOT_AVAILABLE');
-    }
-    request.pspContext = { psp, merchant };
+    done();
   };
 }
 

@@ -57,6 +57,11 @@ export class MerchantRepository {
 
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** `findByMsn` from memory only: `undefined` when the sales unit is not cached. */
+  peekByMsn(msn: string): Merchant | undefined {
+    return this.byMsn.get(msn);
+  }
+
   async findByMsn(msn: string): Promise<Merchant | null> {
     const cached = this.byMsn.get(msn);
     if (cached) return cached;
