@@ -6,7 +6,8 @@
 import { ApiError } from './errors.js';
 import { INT32_MAX, MIN_PAYMENT_ORE, type Ore, parseOre } from './money.js';
 import type { Merchant } from './parties.js';
-import { checkRedirectUrl, checkUrl, type RedirectUrlPolicy, type UrlPolicy } from './url-rules.js';
+import { checkRedirectUrlMemo, checkUrlMemo } from './url-memo.js';
+import type { RedirectUrlPolicy, UrlPolicy } from './url-rules.js';
 
 /** The body after schema validation (JSON types as sent; a digit-string amount turned into its number). */
 export interface InitRequestBody {
@@ -53,9 +54,9 @@ export function parseInitRequest(body: InitRequestBody, merchant: Merchant, poli
 
   const isApp = body.isApp ?? false;
   // With isApp the redirect URL may be an app's own scheme (myapp://…) and is not URL-validated (§2.11).
-  if (!isApp && checkRedirectUrl(body.pspRedirectUrl, policy.pspRedirectUrl) !== null) throw new ApiError('INVALID_PSP_REDIRECT_URL');
+  if (!isApp && checkRedirectUrlMemo(body.pspRedirectUrl, policy.pspRedirectUrl) !== null) throw new ApiError('INVALID_PSP_REDIRECT_URL');
   if (isApp && body.pspRedirectUrl.trim() === '') throw new ApiError('INVALID_PSP_REDIRECT_URL');
-  if (checkUrl(body.makePaymentUrl, policy.makePaymentUrl) !== null) throw new ApiError('MAKE_PAYMENT_URL_INVALID');
+  if (checkUrlMemo(body.makePaymentUrl, policy.makePaymentUrl) !== null) throw new ApiError('MAKE_PAYMENT_URL_INVALID');
 
   const skipLandingPage = body.skipLandingPage ?? false;
   if (skipLandingPage) {
