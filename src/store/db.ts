@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator } from 'kysely';
+import { BACKSTOP_PAGES, Checkpointer } from './checkpointer.js';
 import { type HotPath, registerHotPath } from './hot.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
@@ -27,6 +28,8 @@ export interface Store {
   commits(): number;
   /** How many syncs to disk (fdatasync of the WAL) have been made. */
   syncs(): number;
+  /** How many WAL checkpoints the checkpoint worker has made (checkpointer.ts). */
+  checkpoints(): number;
   close(): Promise<void>;
 }
 
@@ -52,12 +55,17 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const walSync = path && options.synchronous !== 'NORMAL' ? new WalSync(path) : null;
-  const dialect = new GroupCommitDialect(sqlite, walSync);
+  // Checkpoints run in a worker thread (checkpointer.ts); the main connection's own automatic
+  // checkpoint is only a backstop.
+  const checkpointer = path ? new Checkpointer(path, (message) => process.emitWarning(`WAL checkpoint failed: ${message}`)) : null;
+  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  const dialect = new GroupCommitDialect(sqlite, walSync, checkpointer ? () => checkpointer.committed() : null);
   const db = new Kysely<Database>({ dialect });
   registerHotPath(db, dialect.driver);
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
+    await checkpointer?.close();
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
@@ -68,6 +76,11 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
     path,
     commits: () => dialect.driver.commits,
     syncs: () => walSync?.syncs ?? 0,
-    close: () => db.destroy(),
+    checkpoints: () => checkpointer?.checkpoints ?? 0,
+    close: async () => {
+      // The worker's connection goes first: the last connection to close checkpoints the rest.
+      await checkpointer?.close();
+      await db.destroy();
+    },
   };
 }

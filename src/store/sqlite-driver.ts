@@ -181,6 +181,8 @@ export class GroupCommitDriver implements Driver, HotPath {
     private readonly db: BetterSqlite3.Database,
     /** Makes a committed group durable; null where SQLite's own commit is all there is (memory, NORMAL). */
     private readonly commitSync: CommitSync | null,
+    /** Told after every group commit (the checkpointer, checkpointer.ts). */
+    private readonly onCommit: (() => void) | null = null,
   ) {
     this.connection = new CachedConnection(db, (run) => this.bareWrite(run));
     this.hot = new HotStatements(db);
@@ -323,6 +325,7 @@ export class GroupCommitDriver implements Driver, HotPath {
     try {
       this.connection.exec('COMMIT');
       this.commits++;
+      this.onCommit?.();
     } catch (error) {
       try {
         this.connection.exec('ROLLBACK');
@@ -361,8 +364,8 @@ export class GroupCommitDriver implements Driver, HotPath {
 
 export class GroupCommitDialect implements Dialect {
   readonly driver: GroupCommitDriver;
-  constructor(db: BetterSqlite3.Database, commitSync: CommitSync | null) {
-    this.driver = new GroupCommitDriver(db, commitSync);
+  constructor(db: BetterSqlite3.Database, commitSync: CommitSync | null, onCommit: (() => void) | null = null) {
+    this.driver = new GroupCommitDriver(db, commitSync, onCommit);
   }
   createDriver(): Driver {
     return this.driver;
