@@ -85,9 +85,10 @@ function authenticate(request: FastifyRequest, options: PspAuthOptions, lookups:
 }
 
 /**
- * The hook is synchronous when everything it needs is in memory (the PSPs, a verified access
- * token, the sales unit: the usual case), and otherwise fetches what is missing and checks again.
- * The checks and their order are the same either way (`authenticate`).
+ * The hook is synchronous when what it needs is in memory: the PSPs and a verified access token
+ * (the usual case) on routes without a sales unit. The sales unit is read from the database on
+ * every call (another process may deactivate it: store/merchants.ts), on the hot path's prepared
+ * statement. The checks and their order are the same either way (`authenticate`).
  */
 export function pspAuth(platform: Platform, options: PspAuthOptions): onRequestHookHandler {
   const { psps, merchants } = platform.repos;
@@ -95,15 +96,19 @@ export function pspAuth(platform: Platform, options: PspAuthOptions): onRequestH
   const inMemory: Lookups = {
     psp: (key) => psps.peekBySubscriptionKey(key),
     subject: (token) => accessTokens.verifyCached(token),
-    merchant: (msn) => merchants.peekByMsn(msn),
+    merchant: () => undefined,
+  };
+  const bearer = (request: FastifyRequest): string | null => {
+    const authorization = header(request, 'authorization');
+    return authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length).trim() : null;
   };
   const fetchMissing = async (request: FastifyRequest): Promise<PspContext> => {
     const key = header(request, 'ocp-apim-subscription-key');
-    const authorization = header(request, 'authorization');
+    const token = bearer(request);
     const msn = header(request, 'merchant-serial-number');
     const [psp, subject, merchant] = await Promise.all([
-      key ? psps.findBySubscriptionKey(key) : null,
-      authorization?.startsWith('Bearer ') ? accessTokens.verify(authorization.slice('Bearer '.length).trim()) : null,
+      key ? (psps.peekBySubscriptionKey(key) ?? psps.findBySubscriptionKey(key)) : null,
+      token ? (accessTokens.verifyCached(token) ?? accessTokens.verify(token)) : null,
       msn && options.msn !== 'none' ? merchants.findByMsn(msn) : null,
     ]);
     return authenticate(request, options, { psp: () => psp, subject: () => subject, merchant: () => merchant });

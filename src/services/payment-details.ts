@@ -28,10 +28,10 @@ export async function getPaymentDetails(platform: Platform, pspId: string, pspTr
   const found = await platform.repos.payments.detailsOf(pspId, pspTransactionId, (row) => isFinal(row.state));
   if (!found) throw new ApiError('PAYMENT_NOT_FOUND');
   let { row, log } = found;
-  // Passive expiry (approval engine, `current`): an overdue waiting payment is expired by this
+  // Passive expiry (payment-reads.ts, `current`): an overdue waiting payment is expired by this
   // read; that rare case takes the engine's path and reads the payment again.
   if (expires(row.state) && row.dueAt !== null && Date.parse(row.dueAt) <= platform.clock.now()) {
-    const payment = await platform.engine.findByPspTransactionId(pspId, pspTransactionId);
+    const payment = await platform.paymentReads.findByPspTransactionId(pspId, pspTransactionId);
     if (!payment) throw new ApiError('PAYMENT_NOT_FOUND');
     row = payment;
     log = isFinal(payment.state) ? await platform.repos.payments.log(payment.id) : [];

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator } from 'kysely';
 import { BACKSTOP_PAGES, Checkpointer } from './checkpointer.js';
-import { type HotPath, registerHotPath } from './hot.js';
+import type { HotPath } from './hot.js';
 import { migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import { GroupCommitDialect } from './sqlite-driver.js';
@@ -61,7 +61,6 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
   if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   const dialect = new GroupCommitDialect(sqlite, walSync, checkpointer ? () => checkpointer.committed() : null);
   const db = new Kysely<Database>({ dialect });
-  registerHotPath(db, dialect.driver);
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

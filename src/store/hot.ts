@@ -11,10 +11,10 @@
  *
  * `work` is async so that another dialect can implement this over its client; on SQLite every
  * statement completes synchronously and the connection is taken without a turn of the event loop
- * when it is free. A store registers its implementation for its Kysely instance (`registerHotPath`);
- * repositories find it with `hotPathOf(db)`.
+ * when it is free. The store offers it as `store.hot`; the repositories of init and details are
+ * given it when they are made (platform.ts).
  */
-import type { Compilable, Kysely } from 'kysely';
+import type { Compilable } from 'kysely';
 
 /** Stands for the query's argument `index` while the query is built. */
 class Argument {
@@ -80,21 +80,6 @@ export interface HotConnection {
 export interface HotPath {
   write<T>(work: (connection: HotConnection) => Promise<T>): Promise<T>;
   read<T>(work: (connection: HotConnection) => Promise<T>): Promise<T>;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: any database type: the registry is keyed by instance.
-const registry = new WeakMap<Kysely<any>, HotPath>();
-
-// biome-ignore lint/suspicious/noExplicitAny: see above
-export function registerHotPath(db: Kysely<any>, hot: HotPath): void {
-  registry.set(db, hot);
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: see above
-export function hotPathOf(db: Kysely<any>): HotPath {
-  const hot = registry.get(db);
-  if (!hot) throw new Error('this store has no hot path registered (store/hot.ts)');
-  return hot;
 }
 
 /**
