@@ -46,7 +46,7 @@ export interface InitPolicy {
   readonly pspRedirectUrl: RedirectUrlPolicy;
 }
 
-export function parseInitRequest(body: InitRequestBody, merchant: Merchant, policy: InitPolicy): InitRequest {
+export function parseInitRequest(body: InitRequestBody, merchant: Pick<Merchant, 'skipLandingPage'>, policy: InitPolicy): InitRequest {
   const amount = parseOre(body.amount);
   if (amount === null || amount < MIN_PAYMENT_ORE || amount > INT32_MAX) throw new ApiError('AMOUNT_INVALID');
   // Required (the schema's `required` maps a missing one to this code too); only NOK (§2.2).

@@ -5,14 +5,14 @@
  */
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { ApiError } from '../domain/errors.js';
-import type { Merchant, Psp } from '../domain/parties.js';
+import type { Psp, SalesUnitAccess } from '../domain/parties.js';
 import type { Platform } from '../platform.js';
 import type { TokenSubject } from '../security/access-tokens.js';
 
 export interface PspContext {
   readonly psp: Psp;
   /** The sales unit named by Merchant-Serial-Number (null where the route does not need one). */
-  readonly merchant: Merchant | null;
+  readonly merchant: SalesUnitAccess | null;
 }
 
 declare module 'fastify' {
@@ -38,27 +38,24 @@ export function header(request: FastifyRequest, name: string): string | undefine
 interface Lookups {
   psp(subscriptionKey: string): Psp | null | undefined;
   subject(token: string): TokenSubject | null | undefined;
-  merchant(msn: string): Merchant | null | undefined;
+  merchant(msn: string): SalesUnitAccess | null | undefined;
 }
 
-/** Thrown (never escapes) when a lookup is not in memory: the hook then takes the async path. */
+/** Returned when a lookup is not in memory: the hook then takes the async path. */
 const NOT_IN_MEMORY = Symbol('not in memory');
 
-function known<T>(value: T | undefined): T {
-  if (value === undefined) throw NOT_IN_MEMORY;
-  return value;
-}
-
-function authenticate(request: FastifyRequest, options: PspAuthOptions, lookups: Lookups): PspContext {
+function authenticate(request: FastifyRequest, options: PspAuthOptions, lookups: Lookups): PspContext | typeof NOT_IN_MEMORY {
   const subscriptionKey = header(request, 'ocp-apim-subscription-key');
   if (!subscriptionKey) throw new ApiError('SUBSCRIPTION_KEY_MISSING');
-  const keyPsp = known(lookups.psp(subscriptionKey));
+  const keyPsp = lookups.psp(subscriptionKey);
+  if (keyPsp === undefined) return NOT_IN_MEMORY;
   if (!keyPsp) throw new ApiError('SUBSCRIPTION_KEY_INVALID');
 
   const authorization = header(request, 'authorization');
   // The documentation warns that "Bearer" is case-sensitive (§1.1).
   if (!authorization?.startsWith('Bearer ')) throw new ApiError('ACCESS_TOKEN_INVALID');
-  const subject = known(lookups.subject(authorization.slice('Bearer '.length).trim()));
+  const subject = lookups.subject(authorization.slice('Bearer '.length).trim());
+  if (subject === undefined) return NOT_IN_MEMORY;
   if (!subject) throw new ApiError('ACCESS_TOKEN_INVALID');
   if (subject.pspId !== keyPsp.pspId) throw new ApiError('SUBSCRIPTION_NOT_FOUND');
   const psp = keyPsp;
@@ -72,11 +69,13 @@ function authenticate(request: FastifyRequest, options: PspAuthOptions, lookups:
     throw new ApiError('PSP_ID_MISMATCH');
   }
 
-  let merchant: Merchant | null = null;
+  let merchant: SalesUnitAccess | null = null;
   if (options.msn !== 'none') {
     const msn = header(request, 'merchant-serial-number');
     if (!msn) throw new ApiError('INVALID_REQUEST', {}, 'the Merchant-Serial-Number header is required');
-    merchant = known(lookups.merchant(msn));
+    const found = lookups.merchant(msn);
+    if (found === undefined) return NOT_IN_MEMORY;
+    merchant = found;
     if (!merchant) throw new ApiError('MERCHANT_NOT_AVAILABLE');
     if (merchant.pspId !== psp.pspId) throw new ApiError('MSN_NOT_FOR_PSP', { msn });
     if (options.msn === 'active' && merchant.status !== 'ACTIVE') throw new ApiError('MERCHANT_NOT_AVAILABLE');
@@ -109,28 +108,32 @@ export function pspAuth(platform: Platform, options: PspAuthOptions): onRequestH
     const [psp, subject, merchant] = await Promise.all([
       key ? (psps.peekBySubscriptionKey(key) ?? psps.findBySubscriptionKey(key)) : null,
       token ? (accessTokens.verifyCached(token) ?? accessTokens.verify(token)) : null,
-      msn && options.msn !== 'none' ? merchants.findByMsn(msn) : null,
+      msn && options.msn !== 'none' ? merchants.accessByMsn(msn) : null,
     ]);
-    return authenticate(request, options, { psp: () => psp, subject: () => subject, merchant: () => merchant });
+    const context = authenticate(request, options, { psp: () => psp, subject: () => subject, merchant: () => merchant });
+    if (context === NOT_IN_MEMORY) throw new Error('authentication: a lookup was not made');
+    return context;
   };
   return (request, _reply, done) => {
+    let context: PspContext | typeof NOT_IN_MEMORY;
     try {
-      request.pspContext = authenticate(request, options, inMemory);
+      context = authenticate(request, options, inMemory);
     } catch (error) {
-      if (error !== NOT_IN_MEMORY) {
-        done(error as Error);
-        return;
-      }
-      fetchMissing(request).then(
-        (context) => {
-          request.pspContext = context;
-          done();
-        },
-        (e: Error) => done(e),
-      );
+      done(error as Error);
       return;
     }
-    done();
+    if (context !== NOT_IN_MEMORY) {
+      request.pspContext = context;
+      done();
+      return;
+    }
+    fetchMissing(request).then(
+      (fetched) => {
+        request.pspContext = fetched;
+        done();
+      },
+      (e: Error) => done(e),
+    );
   };
 }
 

@@ -6,7 +6,7 @@
 import { iso } from '../clock.js';
 import { ApiError } from '../domain/errors.js';
 import { canonicalJson, type InitRequestBody, parseInitRequest } from '../domain/init-request.js';
-import type { Merchant, Psp } from '../domain/parties.js';
+import type { Psp, SalesUnitAccess } from '../domain/parties.js';
 import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
 import { isUniqueViolation } from '../store/hot.js';
@@ -34,7 +34,7 @@ const INSERT_ATTEMPTS = 2;
 
 export async function initiatePayment(
   platform: Platform,
-  input: { psp: Psp; merchant: Merchant; body: InitRequestBody; idempotencyKey: string | null },
+  input: { psp: Psp; merchant: SalesUnitAccess; body: InitRequestBody; idempotencyKey: string | null },
 ): Promise<JsonResponse> {
   const { psp, merchant, body, idempotencyKey } = input;
   const { repos, clock, config, store } = platform;
