@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { installErrorHandling } from '../src/http/error-handler.js';
 import { installRequestLog } from '../src/http/request-log.js';
 import { createLogger } from '../src/logger.js';
@@ -14,7 +14,7 @@ async function appAt(level: string, summaryIntervalMs?: number) {
     for (const text of chunk.toString('utf8').split('\n')) if (text) lines.push(JSON.parse(text) as Record<string, unknown>);
   });
   const log = createLogger(level, stream);
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   installErrorHandling(app);
   installRequestLog(app, log, summaryIntervalMs);
   app.get('/ok', async () => ({ ok: true }));

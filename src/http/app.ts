@@ -3,7 +3,7 @@
  * send `/accessToken/get`, `/init/`; psp-facts.md §2.1), body and time limits, redacted
  * structured logs, and the one error handler.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type onRouteHookHandler } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController, type onRouteHookHandler } from 'fastify';
 import type { Platform } from '../platform.js';
 import { newRowId } from '../store/ids.js';
 import { installApiCallLog } from './api-call-log.js';
@@ -37,7 +37,7 @@ export async function buildHttpApp(platform: Platform, options: HttpAppOptions =
     loggerInstance: platform.log as FastifyBaseLogger,
     // One line per request at debug, errors at info, 5xx at error, a summary at info:
     // request-log.ts (two lines per request at info cost a sixth of an init).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
