@@ -331,7 +331,7 @@ async function main(): Promise<void> {
     '',
     markdownTable(rows),
     '',
-    `CPU µs/op and Server CPU % are the server process's own (utime + stime). † = the load generator used ≥ ${GENERATOR_SATURATED_PERCENT} % of its core: it, not the server, set the pace (the server's figure is a lower bound).`,
+    `CPU µs/op and Server CPU % are the server process's own (utime + stime). † = the load generator used ≥ ${GENERATOR_SATURATED_PERCENT} % of its core while the server used less of its own: the generator, not the server, set the pace (the server's figure is a lower bound).`,
     '',
     wants('expiry') ? expiryTable(expiry, expiryReason) : 'Expiry: not run (--only).',
     '',

@@ -109,9 +109,9 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
   try {
     const repos: Repositories = {
       psps: new PspRepository(store.db),
-      merchants: new MerchantRepository(store.db),
+      merchants: new MerchantRepository(store.db, store.hot),
       users: new UserRepository(store.db),
-      payments: new PaymentRepository(store.db),
+      payments: new PaymentRepository(store.db, store.hot),
       ledgers: new PaymentLedgerRepository(store.db),
       statusBatches: new StatusBatchRepository(store.db),
       idempotency: new IdempotencyRepository(store.db),

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
+import { CHECKPOINT_INTERVAL_MS } from '../src/store/checkpointer.js';
 import { openStore } from '../src/store/db.js';
+import { hotQuery, isUniqueViolation } from '../src/store/hot.js';
 import { GroupCommitDialect } from '../src/store/sqlite-driver.js';
 import type { CommitSync } from '../src/store/wal-sync.js';
 
@@ -140,6 +142,56 @@ describe('group commit', () => {
       const syncs = store.syncs() - before.syncs;
       assert.ok(commits >= 1 && commits < 20, `20 concurrent bare writes took ${commits} commits`);
       assert.ok(syncs >= 1 && syncs <= commits, `${syncs} syncs for ${commits} commits`);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs a hot-path transaction (store/hot.ts) in a savepoint of the group: acknowledged after the sync, a failure rolled back alone', async () => {
+    const sqlite = new SQLite(':memory:');
+    sqlite.exec('create table t (id integer primary key)');
+    const sync = new ManualSync();
+    const dialect = new GroupCommitDialect(sqlite, sync);
+    const db = new Kysely<{ t: { id: number } }>({ dialect });
+    try {
+      const insert = hotQuery((id: number) => db.insertInto('t').values({ id }));
+      const count = () => (sqlite.prepare('select count(*) as n from t').get() as { n: number }).n;
+      let acknowledged = 0;
+      const ok = dialect.driver.write(async (c) => c.run(insert, 1)).then(() => acknowledged++);
+      const failing = dialect.driver.write(async (c) => {
+        await c.run(insert, 2);
+        await c.run(insert, 1); // primary key taken: this transaction (and its row 2) is rolled back
+      });
+      await assert.rejects(failing, (error: unknown) => isUniqueViolation(error));
+      await tick();
+      assert.equal(count(), 1, 'row 1 is in the group, row 2 was rolled back with its transaction');
+      assert.equal(acknowledged, 0, 'not acknowledged before the sync');
+      sync.finish();
+      await ok;
+      assert.equal(acknowledged, 1);
+    } finally {
+      sync.finish();
+      await db.destroy();
+    }
+  });
+
+  it('checkpoints the WAL in a worker thread, not at a commit on the main connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'checkpoint-'));
+    const path = join(dir, 'db.sqlite');
+    const store = await openStore(`sqlite:${path}`);
+    try {
+      const marker = 'checkpointed-by-the-worker';
+      await store.db
+        .insertInto('users')
+        .values({ phone_number: '90000099', name: marker, birth_date: '1990-01-01', status: 'ACTIVE', created_at: 'x' })
+        .execute();
+      // A few pages, far below SQLite's default automatic checkpoint (1000 pages): only the worker
+      // copies them into the database file.
+      const deadline = Date.now() + 20 * CHECKPOINT_INTERVAL_MS;
+      while (store.checkpoints() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(store.checkpoints() > 0, 'the worker checkpointed');
+      assert.ok(readFileSync(path).toString('latin1').includes(marker), 'the row is in the database file, not only in the WAL');
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

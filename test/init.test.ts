@@ -66,6 +66,32 @@ describe('POST /psp/v3/psppayments/init (test profile)', () => {
     assertError(await api.init({ ...body, pspTransactionId: uid('p') }), 400, '99', 'OrderId already exists');
   });
 
+  it('answers 50 concurrent inits of the same ids with one success and only 44/99 besides, never a 500, storing one payment', async () => {
+    // Two bursts of 50 requests sent at once: the same body 50 times (the losers collide on
+    // pspTransactionId, checked first: 44), then one merchantOrderId with 50 pspTransactionIds
+    // (the losers collide on merchantOrderId only: 99).
+    const same = initBody();
+    const sameOrder = initBody();
+    for (const [bodies, code, message] of [
+      [Array.from({ length: 50 }, (): Record<string, unknown> => same), '44', 'PSP Transaction id already exists'],
+      [
+        Array.from({ length: 50 }, (): Record<string, unknown> => ({ ...sameOrder, pspTransactionId: uid('p') })),
+        '99',
+        'OrderId already exists',
+      ],
+    ] as const) {
+      const answers = await Promise.all(bodies.map((b) => api.init(b)));
+      const statuses = answers.map((r) => r.status);
+      assert.ok(!statuses.some((s) => s >= 500), `a 5xx among ${statuses.join(',')}`);
+      const winners = answers.flatMap((r, i) => (r.status === 200 ? [bodies[i]] : []));
+      assert.equal(winners.length, 1, `one success, got ${winners.length}`);
+      for (const r of answers) if (r.status !== 200) assertError(r, 400, code, message);
+      const winner = winners[0] as (typeof bodies)[number];
+      const stored = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, String(winner.pspTransactionId));
+      assert.equal(stored?.merchantOrderId, winner.merchantOrderId);
+    }
+  });
+
   it('allows the same merchantOrderId on another sales unit', async () => {
     const body = initBody();
     assert.equal((await api.init(body)).status, 200);

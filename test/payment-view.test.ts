@@ -47,6 +47,32 @@ describe('GET /_emulator/payments/{pspTransactionId}', () => {
     assert.equal(view.json.money.remainingAmountToCapture, 5000);
   });
 
+  it("starts the timeline with the payment's creation (initiated, at createdAt) once, from the payment row: init stores no timeline row", async () => {
+    const api = await PspApi.connect(p.url);
+    const body = initBody({ amount: 12300, makePaymentUrl: stub.url, customerMobileNumber: DEMO.user });
+    const id = String(body.pspTransactionId);
+    assert.equal((await api.init(body)).status, 200);
+    const headers = { 'Psp-Id': DEMO.pspId };
+    assert.equal((await call(`${p.url}/_emulator/payments/${id}/approve`, { method: 'POST', headers })).status, 200);
+    const view = await call<{ paymentId: string; createdAt: string; timeline: { at: string; type: string; detail: unknown }[] }>(
+      `${p.url}/_emulator/payments/${id}`,
+      { headers },
+    );
+    const [first, ...rest] = view.json.timeline;
+    assert.deepEqual(first, {
+      at: view.json.createdAt,
+      type: 'initiated',
+      detail: { amount: 12300, isApp: false, skipLandingPage: false },
+    });
+    assert.ok(rest.length > 0 && rest.every((e) => e.type !== 'initiated'), JSON.stringify(rest));
+    const rows = await p.running.platform.store.db
+      .selectFrom('payment_events')
+      .select('type')
+      .where('payment_id', '=', view.json.paymentId)
+      .execute();
+    assert.ok(!rows.some((r) => r.type === 'initiated'), 'no stored initiated row');
+  });
+
   it('answers an unknown payment, or one of another PSP, with 404', async () => {
     const r = await call(`${p.url}/_emulator/payments/nope`, { headers: { 'Psp-Id': DEMO.pspId } });
     assert.equal(r.status, 404);

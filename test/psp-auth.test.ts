@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
+import { PSP_CACHE_TTL_MS } from '../src/store/psps.js';
 import { pspSpec } from './helpers/openapi.js';
 import {
   accessToken,
@@ -179,5 +182,34 @@ describe('authentication of the PSP endpoints', () => {
     assert.equal(r.status, 400);
     const [e] = r.json as { errorCode: string; errorMessage: string }[];
     assert.deepEqual([e?.errorCode, e?.errorMessage], ['51', 'Invalid request: the Merchant-Serial-Number header is required']);
+  });
+});
+
+describe('the subscription key cache across processes', () => {
+  it('sees a subscription key changed by another process on the same database within PSP_CACHE_TTL_MS', async () => {
+    const p = await startTestPlatform();
+    try {
+      const api = await PspApi.connect(p.url);
+      const send = (subscriptionKey: string) => api.init(initBody(), { 'Ocp-Apim-Subscription-Key': subscriptionKey });
+      assert.equal((await send(DEMO.subscriptionKey)).status, 200);
+      const unknown = await send('ffffffffffffffffffffffffffffffff');
+      assert.equal(unknown.status, 401);
+      // Another process (its own connection to the file) replaces the demo PSP's key.
+      const newKey = 'cccccccccccccccccccccccccccccccc';
+      const other = new Database(p.dbPath);
+      try {
+        other
+          .prepare('UPDATE psps SET subscription_key_sha256 = ? WHERE psp_id = ?')
+          .run(createHash('sha256').update(newKey).digest('hex'), DEMO.pspId);
+      } finally {
+        other.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, PSP_CACHE_TTL_MS + 100));
+      const old = await send(DEMO.subscriptionKey);
+      assert.deepEqual([old.status, old.json], [unknown.status, unknown.json], 'the replaced key is refused like an unknown one');
+      assert.equal((await send(newKey)).status, 200, 'the new key is accepted');
+    } finally {
+      await p.close();
+    }
   });
 });

@@ -45,7 +45,7 @@ prints the figures (docs/PERFORMANCE.md). Knobs (environment):
   BENCH_ROUNDS                 measured rounds (default 3; --quick 1)
   BENCH_DURATION_SECONDS       seconds per measured run (default 6; --quick 2)
   BENCH_WARMUP_SECONDS         warm-up per contender (default 2; --quick 1)
-  BENCH_CONNECTIONS            concurrent connections of the load generator (default 16)
+  BENCH_CONNECTIONS            concurrent connections of the load generator (default 50)
   BENCH_APPROVAL_CONNECTIONS   concurrent approval flows (default 16)
   BENCH_UPDATESTATUS_ITEMS     items per updatestatus batch (default 5000)
   BENCH_UPDATESTATUS_BATCHES   batches per round (default 4; --quick 2)
@@ -75,7 +75,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     rounds: intEnv(env, 'BENCH_ROUNDS', quick ? 1 : 3, 1),
     durationSeconds: intEnv(env, 'BENCH_DURATION_SECONDS', quick ? 2 : 6, 1),
     warmupSeconds: intEnv(env, 'BENCH_WARMUP_SECONDS', quick ? 1 : 2, 0),
-    connections: intEnv(env, 'BENCH_CONNECTIONS', 16, 1),
+    connections: intEnv(env, 'BENCH_CONNECTIONS', 50, 1),
     approvalConnections: intEnv(env, 'BENCH_APPROVAL_CONNECTIONS', 16, 1),
     updateStatusItems: intEnv(env, 'BENCH_UPDATESTATUS_ITEMS', 5000, 1),
     updateStatusBatches: intEnv(env, 'BENCH_UPDATESTATUS_BATCHES', quick ? 2 : 4, 1),

@@ -126,7 +126,7 @@ export async function startPlatform(spec: PlatformSpec): Promise<Server> {
     env: {
       PORT: String(port),
       DATABASE_URL: `sqlite:${spec.databasePath}`,
-      LOG_LEVEL: 'warn',
+      // The platform's default log level (info), as a user starts it.
       PROFILE: 'test',
       SQLITE_SYNCHRONOUS: spec.synchronous,
       ...spec.extraEnv,
@@ -184,7 +184,7 @@ export async function startPrism(core: number | null, specFile: string, logDir: 
     name: 'prism',
     core,
     command: process.execPath,
-    // Logging at warn, as the platform runs (LOG_LEVEL=warn); one process (no --multiprocess).
+    // Logging at warn (its default, info, logs several lines per request); one process (no --multiprocess).
     args: ['node_modules/@stoplight/prism-cli/dist/index.js', 'mock', '-h', '127.0.0.1', '-p', String(port), '-v', 'warn', specFile],
     port,
     // Any answer means it is up (an unknown path answers 404).

@@ -6,7 +6,8 @@
 import { ApiError } from './errors.js';
 import { INT32_MAX, MIN_PAYMENT_ORE, type Ore, parseOre } from './money.js';
 import type { Merchant } from './parties.js';
-import { checkRedirectUrl, checkUrl, type RedirectUrlPolicy, type UrlPolicy } from './url-rules.js';
+import { checkRedirectUrlMemo, checkUrlMemo } from './url-memo.js';
+import type { RedirectUrlPolicy, UrlPolicy } from './url-rules.js';
 
 /** The body after schema validation (JSON types as sent; a digit-string amount turned into its number). */
 export interface InitRequestBody {
@@ -45,7 +46,7 @@ export interface InitPolicy {
   readonly pspRedirectUrl: RedirectUrlPolicy;
 }
 
-export function parseInitRequest(body: InitRequestBody, merchant: Merchant, policy: InitPolicy): InitRequest {
+export function parseInitRequest(body: InitRequestBody, merchant: Pick<Merchant, 'skipLandingPage'>, policy: InitPolicy): InitRequest {
   const amount = parseOre(body.amount);
   if (amount === null || amount < MIN_PAYMENT_ORE || amount > INT32_MAX) throw new ApiError('AMOUNT_INVALID');
   // Required (the schema's `required` maps a missing one to this code too); only NOK (§2.2).
@@ -53,9 +54,9 @@ export function parseInitRequest(body: InitRequestBody, merchant: Merchant, poli
 
   const isApp = body.isApp ?? false;
   // With isApp the redirect URL may be an app's own scheme (myapp://…) and is not URL-validated (§2.11).
-  if (!isApp && checkRedirectUrl(body.pspRedirectUrl, policy.pspRedirectUrl) !== null) throw new ApiError('INVALID_PSP_REDIRECT_URL');
+  if (!isApp && checkRedirectUrlMemo(body.pspRedirectUrl, policy.pspRedirectUrl) !== null) throw new ApiError('INVALID_PSP_REDIRECT_URL');
   if (isApp && body.pspRedirectUrl.trim() === '') throw new ApiError('INVALID_PSP_REDIRECT_URL');
-  if (checkUrl(body.makePaymentUrl, policy.makePaymentUrl) !== null) throw new ApiError('MAKE_PAYMENT_URL_INVALID');
+  if (checkUrlMemo(body.makePaymentUrl, policy.makePaymentUrl) !== null) throw new ApiError('MAKE_PAYMENT_URL_INVALID');
 
   const skipLandingPage = body.skipLandingPage ?? false;
   if (skipLandingPage) {

@@ -95,3 +95,6 @@ export function cardExpired(card: Pick<Card, 'expiryMonth' | 'expiryYear'>, toda
 export function cardUsable(card: Card, todayIso: string): boolean {
   return card.tokenEligible && !cardExpired(card, todayIso);
 }
+
+/** What authentication and init need of a sales unit (`Merchant-Serial-Number`). */
+export type SalesUnitAccess = Pick<Merchant, 'merchantSerialNumber' | 'pspId' | 'status' | 'skipLandingPage'>;

@@ -52,6 +52,18 @@ export class AccessTokens {
     return { accessToken, notBeforeSeconds: now, expiresOnSeconds: exp, expiresInSeconds: this.ttlSeconds };
   }
 
+  /**
+   * `verify` from the cache only, synchronously: the subject, null for a cached token that has
+   * expired, `undefined` for a token not verified yet (then call `verify`).
+   */
+  verifyCached(token: string): TokenSubject | null | undefined {
+    const cached = this.cache.get(token);
+    if (!cached) return undefined;
+    if (cached.exp > Math.floor(this.clock.now() / 1000)) return cached;
+    this.cache.delete(token);
+    return null;
+  }
+
   /** Returns the token's subject, or null for a forged, expired or malformed token. */
   async verify(token: string): Promise<TokenSubject | null> {
     const nowSeconds = Math.floor(this.clock.now() / 1000);

@@ -6,9 +6,10 @@
 import { iso } from '../clock.js';
 import { ApiError } from '../domain/errors.js';
 import { canonicalJson, type InitRequestBody, parseInitRequest } from '../domain/init-request.js';
-import type { Merchant, Psp } from '../domain/parties.js';
+import type { Psp, SalesUnitAccess } from '../domain/parties.js';
 import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
+import { isUniqueViolation } from '../store/hot.js';
 import { newRowId } from '../store/ids.js';
 
 export interface JsonResponse {
@@ -28,13 +29,17 @@ export function vippsRedirectUrlFor(platform: Platform, token: string, isApp: bo
   return `${platform.publicUrl()}/dwo-api-application/v1/deeplink/vippsgateway?v=2&token=${token}`;
 }
 
+/** Attempts of init's INSERT when a unique violation names a key nobody holds any more. */
+const INSERT_ATTEMPTS = 2;
+
 export async function initiatePayment(
   platform: Platform,
-  input: { psp: Psp; merchant: Merchant; body: InitRequestBody; idempotencyKey: string | null },
+  input: { psp: Psp; merchant: SalesUnitAccess; body: InitRequestBody; idempotencyKey: string | null },
 ): Promise<JsonResponse> {
   const { psp, merchant, body, idempotencyKey } = input;
   const { repos, clock, config, store } = platform;
-  const requestSha256 = sha256Hex(canonicalJson({ msn: merchant.merchantSerialNumber, body }));
+  // The request's digest matters only for an idempotent replay: computed only when a key is sent.
+  const requestSha256 = idempotencyKey ? sha256Hex(canonicalJson({ msn: merchant.merchantSerialNumber, body })) : '';
 
   if (idempotencyKey) {
     const stored = await repos.idempotency.find(store.db, psp.pspId, SCOPE, idempotencyKey, iso(clock.now()));
@@ -47,74 +52,83 @@ export async function initiatePayment(
   const id = newRowId();
   const linkExpiresMs = nowMs + config.landingPageTtlSeconds * 1000;
   const token = await platform.landingTokens.issue({ paymentId: id, merchantSerialNumber: merchant.merchantSerialNumber }, linkExpiresMs);
-  const responseBody = JSON.stringify({
-    pspTransactionId: request.pspTransactionId,
-    merchantOrderId: request.merchantOrderId,
-    vippsRedirectUrl: vippsRedirectUrlFor(platform, token, request.isApp),
-  });
+  const response: JsonResponse = {
+    statusCode: 200,
+    body: JSON.stringify({
+      pspTransactionId: request.pspTransactionId,
+      merchantOrderId: request.merchantOrderId,
+      vippsRedirectUrl: vippsRedirectUrlFor(platform, token, request.isApp),
+    }),
+  };
   // skipLandingPage: the push goes straight to the given number (§2.14), so the user has the
   // app's confirmation time from now.
   const skip = request.skipLandingPage;
   const dueMs = skip ? nowMs + config.appConfirmTtlSeconds * 1000 : linkExpiresMs;
+  const payment = {
+    id,
+    pspId: psp.pspId,
+    pspTransactionId: request.pspTransactionId,
+    merchantSerialNumber: merchant.merchantSerialNumber,
+    merchantOrderId: request.merchantOrderId,
+    amount: request.amount,
+    customerMobileNumber: request.customerMobileNumber,
+    pspRedirectUrl: request.pspRedirectUrl,
+    makePaymentUrl: request.makePaymentUrl,
+    makePaymentTokenSealed: request.makePaymentToken === null ? null : platform.secrets.seal(request.makePaymentToken),
+    paymentText: request.paymentText,
+    isApp: request.isApp,
+    skipLandingPage: skip,
+    state: skip ? ('AWAITING_USER' as const) : ('INITIATED' as const),
+    dueAt: iso(dueMs),
+    linkExpiresAt: iso(linkExpiresMs),
+    userPhone: skip ? request.customerMobileNumber : null,
+    createdAt: now,
+  };
 
-  try {
-    return await store.db.transaction().execute(async (trx) => {
+  // One INSERT (and the idempotency key's row when one is sent), in one transaction of the group
+  // commit. There is no existence check first: the unique indexes on (PSP, pspTransactionId) and
+  // (sales unit, merchantOrderId) refuse a duplicate, and only then is it worked out which of the
+  // two was taken (44 before 99, as the platform checks them). The payment's creation is the row's
+  // created_at; the timeline shows it from there (PaymentRepository.events).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.hot.write(async (c) => {
+        if (idempotencyKey) {
+          const stored = await repos.idempotency.findOn(c, psp.pspId, SCOPE, idempotencyKey, now);
+          if (stored) return replay(stored, requestSha256);
+        }
+        await repos.payments.insert(c, payment);
+        if (idempotencyKey) {
+          await repos.idempotency.saveOn(c, {
+            pspId: psp.pspId,
+            scope: SCOPE,
+            key: idempotencyKey,
+            response: { ...response, requestSha256 },
+            createdAt: now,
+            expiresAt: iso(nowMs + config.idempotencyTtlSeconds * 1000),
+          });
+        }
+        return response;
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // Two concurrent first requests with the same key (possible where the database runs them in
+      // parallel): the loser hits the constraint; if the winner stored an answer, replay it.
       if (idempotencyKey) {
-        const stored = await repos.idempotency.find(trx, psp.pspId, SCOPE, idempotencyKey, now);
+        const stored = await repos.idempotency.find(store.db, psp.pspId, SCOPE, idempotencyKey, iso(clock.now()));
         if (stored) return replay(stored, requestSha256);
       }
-      if (await repos.payments.existsPspTransactionId(trx, psp.pspId, request.pspTransactionId)) {
-        throw new ApiError('PSP_TRANSACTION_ID_EXISTS');
-      }
-      if (await repos.payments.existsMerchantOrderId(trx, merchant.merchantSerialNumber, request.merchantOrderId)) {
-        throw new ApiError('ORDER_ID_EXISTS');
-      }
-      await repos.payments.insert(trx, {
-        id,
-        pspId: psp.pspId,
-        pspTransactionId: request.pspTransactionId,
-        merchantSerialNumber: merchant.merchantSerialNumber,
-        merchantOrderId: request.merchantOrderId,
-        amount: request.amount,
-        customerMobileNumber: request.customerMobileNumber,
-        pspRedirectUrl: request.pspRedirectUrl,
-        makePaymentUrl: request.makePaymentUrl,
-        makePaymentTokenSealed: request.makePaymentToken === null ? null : platform.secrets.seal(request.makePaymentToken),
-        paymentText: request.paymentText,
-        isApp: request.isApp,
-        skipLandingPage: skip,
-        state: skip ? 'AWAITING_USER' : 'INITIATED',
-        dueAt: iso(dueMs),
-        linkExpiresAt: iso(linkExpiresMs),
-        userPhone: skip ? request.customerMobileNumber : null,
-        createdAt: now,
-      });
-      await repos.payments.appendEvent(trx, id, now, 'initiated', {
-        amount: request.amount,
-        isApp: request.isApp,
-        skipLandingPage: skip,
-      });
-      const response = { statusCode: 200, body: responseBody };
-      if (idempotencyKey) {
-        await repos.idempotency.save(trx, {
-          pspId: psp.pspId,
-          scope: SCOPE,
-          key: idempotencyKey,
-          response: { ...response, requestSha256 },
-          createdAt: now,
-          expiresAt: iso(nowMs + config.idempotencyTtlSeconds * 1000),
-        });
-      }
-      return response;
-    });
-  } catch (error) {
-    // On PostgreSQL two concurrent first requests can both miss the key; the loser hits the
-    // unique constraint. If the winner stored an answer for the same key, replay it.
-    if (idempotencyKey && !(error instanceof ApiError && error.key !== 'PSP_TRANSACTION_ID_EXISTS')) {
-      const stored = await repos.idempotency.find(store.db, psp.pspId, SCOPE, idempotencyKey, iso(clock.now()));
-      if (stored) return replay(stored, requestSha256);
+      const taken = await repos.payments.takenKey(
+        psp.pspId,
+        request.pspTransactionId,
+        merchant.merchantSerialNumber,
+        request.merchantOrderId,
+      );
+      if (taken === 'pspTransactionId') throw new ApiError('PSP_TRANSACTION_ID_EXISTS');
+      if (taken === 'merchantOrderId') throw new ApiError('ORDER_ID_EXISTS');
+      // The row that was in the way is gone (a reset of the instance): try once more.
+      if (attempt >= INSERT_ATTEMPTS) throw error;
     }
-    throw error;
   }
 }
 

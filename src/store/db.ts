@@ -11,7 +11,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator } from 'kysely';
+import { BACKSTOP_PAGES, Checkpointer } from './checkpointer.js';
 import { checkDatabaseBeforeMigrating } from './database-check.js';
+import type { HotPath } from './hot.js';
 import { MIGRATIONS, migrationProvider } from './migrations.js';
 import type { Database } from './schema.js';
 import { GroupCommitDialect } from './sqlite-driver.js';
@@ -19,12 +21,16 @@ import { WalSync } from './wal-sync.js';
 
 export interface Store {
   readonly db: Kysely<Database>;
+  /** Prepared statements for the hot paths (init, details): hot.ts. */
+  readonly hot: HotPath;
   /** The file the data lives in, or null in memory. */
   readonly path: string | null;
   /** How many group commits have been made. */
   commits(): number;
   /** How many syncs to disk (fdatasync of the WAL) have been made. */
   syncs(): number;
+  /** How many WAL checkpoints the checkpoint worker has made (checkpointer.ts). */
+  checkpoints(): number;
   close(): Promise<void>;
 }
 
@@ -56,26 +62,38 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
     throw error;
   }
   const walSync = path && options.synchronous !== 'NORMAL' ? new WalSync(path) : null;
-  const dialect = new GroupCommitDialect(sqlite, walSync);
+  // Checkpoints run in a worker thread (checkpointer.ts); the main connection's own automatic
+  // checkpoint is only a backstop.
+  const checkpointer = path ? new Checkpointer(path, (message) => process.emitWarning(`WAL checkpoint failed: ${message}`)) : null;
+  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  const dialect = new GroupCommitDialect(sqlite, walSync, checkpointer ? () => checkpointer.committed() : null);
   const db = new Kysely<Database>({ dialect });
   try {
     await checkDatabaseBeforeMigrating(db as Kysely<unknown>, Object.keys(MIGRATIONS), databaseUrl);
   } catch (error) {
+    await checkpointer?.close();
     await db.destroy();
     throw error;
   }
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
+    await checkpointer?.close();
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
   return {
     db,
+    hot: dialect.driver,
     path,
     commits: () => dialect.driver.commits,
     syncs: () => walSync?.syncs ?? 0,
-    close: () => db.destroy(),
+    checkpoints: () => checkpointer?.checkpoints ?? 0,
+    close: async () => {
+      // The worker's connection goes first: the last connection to close checkpoints the rest.
+      await checkpointer?.close();
+      await db.destroy();
+    },
   };
 }

@@ -3,6 +3,7 @@
  * The stored response is replayed byte for byte for the same key and request.
  */
 import type { Kysely, Transaction } from 'kysely';
+import { type HotConnection, hotQuery } from './hot.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -13,8 +14,85 @@ export interface StoredResponse {
   readonly body: string;
 }
 
+/** init's statements on the hot path (hot.ts). */
+function hotQueries(db: Kysely<Database>) {
+  return {
+    find: hotQuery((pspId: string, scope: string, key: string, nowIso: string) =>
+      db
+        .selectFrom('idempotency_keys')
+        .select(['request_sha256', 'status_code', 'response_body'])
+        .where('psp_id', '=', pspId)
+        .where('scope', '=', scope)
+        .where('idempotency_key', '=', key)
+        .where('expires_at', '>', nowIso),
+    ),
+    save: hotQuery(
+      (
+        pspId: string,
+        scope: string,
+        key: string,
+        requestSha256: string,
+        statusCode: number,
+        body: string,
+        createdAt: string,
+        expiresAt: string,
+      ) =>
+        db
+          .insertInto('idempotency_keys')
+          .values({
+            psp_id: pspId,
+            scope,
+            idempotency_key: key,
+            request_sha256: requestSha256,
+            status_code: statusCode,
+            response_body: body,
+            created_at: createdAt,
+            expires_at: expiresAt,
+          })
+          .onConflict((oc) =>
+            oc.columns(['psp_id', 'scope', 'idempotency_key']).doUpdateSet({
+              request_sha256: requestSha256,
+              status_code: statusCode,
+              response_body: body,
+              created_at: createdAt,
+              expires_at: expiresAt,
+            }),
+          ),
+    ),
+  };
+}
+
 export class IdempotencyRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly hot: ReturnType<typeof hotQueries>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.hot = hotQueries(db);
+  }
+
+  /** `find` on the hot path's connection. */
+  async findOn(connection: HotConnection, pspId: string, scope: string, key: string, nowIso: string): Promise<StoredResponse | null> {
+    const [row] = await connection.all(this.hot.find, pspId, scope, key, nowIso);
+    return row ? { requestSha256: row.request_sha256, statusCode: row.status_code, body: row.response_body } : null;
+  }
+
+  /** `save` on the hot path's connection. */
+  async saveOn(
+    connection: HotConnection,
+    entry: { pspId: string; scope: string; key: string; response: StoredResponse; createdAt: string; expiresAt: string },
+  ): Promise<void> {
+    const { response } = entry;
+    await connection.run(
+      this.hot.save,
+      entry.pspId,
+      entry.scope,
+      entry.key,
+      response.requestSha256,
+      response.statusCode,
+      response.body,
+      entry.createdAt,
+      entry.expiresAt,
+    );
+  }
 
   async find(trx: Db, pspId: string, scope: string, key: string, nowIso: string): Promise<StoredResponse | null> {
     const row = await trx

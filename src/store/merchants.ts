@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { MerchantChanges } from '../domain/merchant-rules.js';
-import type { Merchant, MerchantAddress, MerchantStatus } from '../domain/parties.js';
-import { prepareQuery } from './prepared.js';
+import type { Merchant, MerchantAddress, MerchantStatus, SalesUnitAccess } from '../domain/parties.js';
+import { type HotPath, hotQuery } from './hot.js';
 import type { Database, MerchantsTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -55,12 +55,37 @@ export const toMerchantRow = (m: Merchant): MerchantsTable => ({
 export class MerchantRepository {
   private readonly rowByMsn;
 
-  constructor(private readonly db: Kysely<Database>) {
-    this.rowByMsn = prepareQuery((msn: string) => db.selectFrom('merchants').selectAll().where('merchant_serial_number', '=', msn));
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** `findByMsn` runs on the hot path's prepared statements (hot.ts): every PSP call makes it. */
+    private readonly hot: HotPath,
+  ) {
+    this.accessByMsnQuery = hotQuery((msn: string) =>
+      db
+        .selectFrom('merchants')
+        .select(['merchant_serial_number', 'psp_id', 'status', 'skip_landing_page'])
+        .where('merchant_serial_number', '=', msn),
+    );
+    this.rowByMsn = hotQuery((msn: string) => db.selectFrom('merchants').selectAll().where('merchant_serial_number', '=', msn));
+  }
+
+  private readonly accessByMsnQuery;
+
+  /** What authentication and init need of a sales unit (4 columns of 18), on the hot path. */
+  async accessByMsn(msn: string): Promise<SalesUnitAccess | null> {
+    const [row] = await this.hot.read((c) => c.all(this.accessByMsnQuery, msn));
+    return row
+      ? {
+          merchantSerialNumber: row.merchant_serial_number,
+          pspId: row.psp_id,
+          status: row.status as MerchantStatus,
+          skipLandingPage: row.skip_landing_page === 1,
+        }
+      : null;
   }
 
   async findByMsn(msn: string): Promise<Merchant | null> {
-    const [row] = await this.rowByMsn(this.db, msn);
+    const [row] = await this.hot.read((c) => c.all(this.rowByMsn, msn));
     return row ? toMerchant(row) : null;
   }
 

@@ -9,7 +9,8 @@ import { assertNever } from '../domain/errors.js';
 import type { Ore } from '../domain/money.js';
 import type { LogOperation, Payment, PaymentLogEntry } from '../domain/payment.js';
 import { isFinal, type PaymentState, TRANSITIONS, type Transition, type TransitionPatches } from '../domain/payment-lifecycle.js';
-import { prepareInsert, prepareQuery } from './prepared.js';
+import { type HotConnection, type HotPath, hotInsert, hotQuery } from './hot.js';
+import { prepareQuery } from './prepared.js';
 import type { Database, PaymentsTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -95,25 +96,53 @@ const INSERT_COLUMNS = [
   'updated_at',
 ] as const satisfies readonly (keyof PaymentsTable)[];
 
-/** The queries of init and details, compiled once (prepared.ts). */
+/** What details needs of a payment (a narrow row: 9 columns instead of 30). */
+export interface PaymentDetailsRow {
+  readonly id: string;
+  readonly pspTransactionId: string;
+  readonly merchantOrderId: string;
+  readonly state: PaymentState;
+  readonly dueAt: string | null;
+  readonly reservedAmount: Ore;
+  readonly capturedAmount: Ore;
+  readonly refundedAmount: Ore;
+  readonly cancelled: boolean;
+}
+
+/** The queries of init and details, compiled once (prepared.ts, hot.ts). */
 function preparedQueries(db: Kysely<Database>) {
   return {
-    insertRow: prepareInsert<Pick<PaymentsTable, (typeof INSERT_COLUMNS)[number]>>(
+    insertRow: hotInsert<Pick<PaymentsTable, (typeof INSERT_COLUMNS)[number]>>(
       (row) => db.insertInto('payments').values(row),
       INSERT_COLUMNS,
     ),
-    idByPspTransactionId: prepareQuery((pspId: string, pspTransactionId: string) =>
+    idByPspTransactionId: hotQuery((pspId: string, pspTransactionId: string) =>
       db.selectFrom('payments').select('id').where('psp_id', '=', pspId).where('psp_transaction_id', '=', pspTransactionId),
     ),
-    idByMerchantOrderId: prepareQuery((msn: string, merchantOrderId: string) =>
+    idByMerchantOrderId: hotQuery((msn: string, merchantOrderId: string) =>
       db.selectFrom('payments').select('id').where('merchant_serial_number', '=', msn).where('merchant_order_id', '=', merchantOrderId),
     ),
     rowByPspTransactionId: prepareQuery((pspId: string, pspTransactionId: string) =>
       db.selectFrom('payments').selectAll().where('psp_id', '=', pspId).where('psp_transaction_id', '=', pspTransactionId),
     ),
-    logRows: prepareQuery((paymentId: string) =>
-      db.selectFrom('payment_log').selectAll().where('payment_id', '=', paymentId).orderBy('seq'),
+    detailsRow: hotQuery((pspId: string, pspTransactionId: string) =>
+      db
+        .selectFrom('payments')
+        .select([
+          'id',
+          'psp_transaction_id',
+          'merchant_order_id',
+          'state',
+          'due_at',
+          'reserved_ore',
+          'captured_ore',
+          'refunded_ore',
+          'cancelled',
+        ])
+        .where('psp_id', '=', pspId)
+        .where('psp_transaction_id', '=', pspTransactionId),
     ),
+    logRows: hotQuery((paymentId: string) => db.selectFrom('payment_log').selectAll().where('payment_id', '=', paymentId).orderBy('seq')),
     insertEvent: prepareQuery((paymentId: string, at: string, type: string, detailJson: string | null) =>
       db
         .insertInto('payment_events')
@@ -134,44 +163,97 @@ function preparedQueries(db: Kysely<Database>) {
   };
 }
 
+const toLogEntry = (r: Selectable<Database['payment_log']>): PaymentLogEntry => ({
+  seq: r.seq,
+  operation: r.operation as LogOperation,
+  amount: r.amount_ore as Ore,
+  paymentText: r.payment_text,
+  success: r.success === 1,
+  at: r.at,
+});
+
 export class PaymentRepository {
   private readonly prepared: ReturnType<typeof preparedQueries>;
 
-  constructor(private readonly db: Kysely<Database>) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The hot path's statements (init, details: hot.ts). */
+    private readonly hot: HotPath,
+  ) {
     this.prepared = preparedQueries(db);
   }
 
-  async insert(trx: Db, p: NewPayment): Promise<void> {
-    await this.prepared.insertRow(trx, {
-      id: p.id,
-      psp_id: p.pspId,
-      psp_transaction_id: p.pspTransactionId,
-      merchant_serial_number: p.merchantSerialNumber,
-      merchant_order_id: p.merchantOrderId,
-      amount_ore: p.amount,
-      currency: 'NOK',
-      customer_mobile_number: p.customerMobileNumber,
-      psp_redirect_url: p.pspRedirectUrl,
-      make_payment_url: p.makePaymentUrl,
-      make_payment_token_sealed: p.makePaymentTokenSealed,
-      payment_text: p.paymentText,
-      is_app: p.isApp ? 1 : 0,
-      skip_landing_page: p.skipLandingPage ? 1 : 0,
-      state: p.state,
-      due_at: p.dueAt,
-      link_expires_at: p.linkExpiresAt,
-      user_phone: p.userPhone,
-      created_at: p.createdAt,
-      updated_at: p.createdAt,
+  /**
+   * init's one INSERT, on the hot path's connection (hot.ts). The unique indexes on
+   * (psp_id, psp_transaction_id) and (merchant_serial_number, merchant_order_id) refuse a
+   * duplicate: the statement then fails with a unique violation (`isUniqueViolation`).
+   */
+  async insert(connection: HotConnection, p: NewPayment): Promise<void> {
+    await connection.run(
+      this.prepared.insertRow,
+      p.id,
+      p.pspId,
+      p.pspTransactionId,
+      p.merchantSerialNumber,
+      p.merchantOrderId,
+      p.amount,
+      'NOK',
+      p.customerMobileNumber,
+      p.pspRedirectUrl,
+      p.makePaymentUrl,
+      p.makePaymentTokenSealed,
+      p.paymentText,
+      p.isApp ? 1 : 0,
+      p.skipLandingPage ? 1 : 0,
+      p.state,
+      p.dueAt,
+      p.linkExpiresAt,
+      p.userPhone,
+      p.createdAt,
+      p.createdAt,
+    );
+  }
+
+  /** Which of init's unique keys is taken (after a unique violation); the PSP's id is looked at first. */
+  async takenKey(
+    pspId: string,
+    pspTransactionId: string,
+    msn: string,
+    merchantOrderId: string,
+  ): Promise<'pspTransactionId' | 'merchantOrderId' | null> {
+    return this.hot.read(async (c) => {
+      if ((await c.all(this.prepared.idByPspTransactionId, pspId, pspTransactionId)).length > 0) return 'pspTransactionId';
+      if ((await c.all(this.prepared.idByMerchantOrderId, msn, merchantOrderId)).length > 0) return 'merchantOrderId';
+      return null;
     });
   }
 
-  async existsPspTransactionId(trx: Db, pspId: string, pspTransactionId: string): Promise<boolean> {
-    return (await this.prepared.idByPspTransactionId(trx, pspId, pspTransactionId)).length > 0;
-  }
-
-  async existsMerchantOrderId(trx: Db, msn: string, merchantOrderId: string): Promise<boolean> {
-    return (await this.prepared.idByMerchantOrderId(trx, msn, merchantOrderId)).length > 0;
+  /**
+   * What details shows of the PSP's payment and its PSP-visible log, read on the hot path.
+   * `withLog(row)` says whether the log can have entries; when it cannot, the log is not queried.
+   */
+  async detailsOf(
+    pspId: string,
+    pspTransactionId: string,
+    withLog: (row: PaymentDetailsRow) => boolean,
+  ): Promise<{ row: PaymentDetailsRow; log: PaymentLogEntry[] } | null> {
+    return this.hot.read(async (c) => {
+      const [r] = await c.all(this.prepared.detailsRow, pspId, pspTransactionId);
+      if (!r) return null;
+      const row: PaymentDetailsRow = {
+        id: r.id,
+        pspTransactionId: r.psp_transaction_id,
+        merchantOrderId: r.merchant_order_id,
+        state: r.state as PaymentState,
+        dueAt: r.due_at,
+        reservedAmount: r.reserved_ore as Ore,
+        capturedAmount: r.captured_ore as Ore,
+        refundedAmount: r.refunded_ore as Ore,
+        cancelled: r.cancelled === 1,
+      };
+      const log = withLog(row) ? (await c.all(this.prepared.logRows, r.id)).map(toLogEntry) : [];
+      return { row, log };
+    });
   }
 
   async findByPspTransactionId(pspId: string, pspTransactionId: string, trx: Db = this.db): Promise<Payment | null> {
@@ -190,15 +272,8 @@ export class PaymentRepository {
   }
 
   async log(paymentId: string, trx: Db = this.db): Promise<PaymentLogEntry[]> {
-    const rows = await this.prepared.logRows(trx, paymentId);
-    return rows.map((r) => ({
-      seq: r.seq,
-      operation: r.operation as LogOperation,
-      amount: r.amount_ore as Ore,
-      paymentText: r.payment_text,
-      success: r.success === 1,
-      at: r.at,
-    }));
+    const rows = await trx.selectFrom('payment_log').selectAll().where('payment_id', '=', paymentId).orderBy('seq').execute();
+    return rows.map(toLogEntry);
   }
 
   async appendLog(
@@ -235,9 +310,34 @@ export class PaymentRepository {
     await this.prepared.insertEvent(trx, paymentId, at, type, detail ? JSON.stringify(detail) : null);
   }
 
+  /**
+   * The payment's timeline. Its first entry, `initiated`, is not a stored row: it is the payment's
+   * creation (`created_at`, with the amount and the flags of the row), written by init's one
+   * INSERT. Rows of that type stored by earlier versions are skipped, so it appears once.
+   */
   async events(paymentId: string): Promise<{ at: string; type: string; detail: unknown }[]> {
-    const rows = await this.db.selectFrom('payment_events').selectAll().where('payment_id', '=', paymentId).orderBy('seq').execute();
-    return rows.map((r) => ({ at: r.at, type: r.type, detail: r.detail_json ? JSON.parse(r.detail_json) : null }));
+    const [payment, rows] = await Promise.all([
+      this.db
+        .selectFrom('payments')
+        .select(['created_at', 'amount_ore', 'is_app', 'skip_landing_page'])
+        .where('id', '=', paymentId)
+        .executeTakeFirst(),
+      this.db
+        .selectFrom('payment_events')
+        .selectAll()
+        .where('payment_id', '=', paymentId)
+        .where('type', '!=', 'initiated')
+        .orderBy('seq')
+        .execute(),
+    ]);
+    const stored = rows.map((r) => ({ at: r.at, type: r.type, detail: r.detail_json ? JSON.parse(r.detail_json) : null }));
+    if (!payment) return stored;
+    const initiated = {
+      at: payment.created_at,
+      type: 'initiated',
+      detail: { amount: payment.amount_ore, isApp: payment.is_app === 1, skipLandingPage: payment.skip_landing_page === 1 },
+    };
+    return [initiated, ...stored];
   }
 
   /**

@@ -26,6 +26,7 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely';
+import { bindArguments, type HotConnection, type HotPath, type HotQuery } from './hot.js';
 import type { CommitSync } from './wal-sync.js';
 
 const STATEMENT_CACHE_LIMIT = 1000;
@@ -41,7 +42,7 @@ class CachedConnection implements DatabaseConnection {
   /** Whether a Kysely transaction is open on this connection. */
   inTransaction = false;
 
-  private statement(sql: string): BetterSqlite3.Statement {
+  statement(sql: string): BetterSqlite3.Statement {
     let stmt = this.statements.get(sql);
     if (!stmt) {
       stmt = this.db.prepare(sql);
@@ -69,9 +70,12 @@ class CachedConnection implements DatabaseConnection {
     }
   }
 
-  /** Runs a control statement (BEGIN, SAVEPOINT …) without caching. */
+  /**
+   * Runs a control statement (BEGIN, SAVEPOINT, RELEASE …) as a cached prepared statement: `exec`
+   * parses the SQL on every call (≈ 7 µs per transaction in the profile, docs/PERFORMANCE.md).
+   */
   exec(sql: string): void {
-    this.db.exec(sql);
+    this.statement(sql).run();
   }
 
   // biome-ignore lint/correctness/useYield: streaming is not used by this project
@@ -80,16 +84,26 @@ class CachedConnection implements DatabaseConnection {
   }
 }
 
+/**
+ * The connection's lock. `tryLock` takes it synchronously when it is free, so a hot-path statement
+ * (hot.ts) runs without a turn of the event loop; `lock` waits in line.
+ */
 class Mutex {
-  private tail: Promise<void> = Promise.resolve();
+  private held = false;
+  private readonly waiters: (() => void)[] = [];
+  readonly unlock = (): void => {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.held = false;
+  };
+  tryLock(): boolean {
+    if (this.held) return false;
+    this.held = true;
+    return true;
+  }
   lock(): Promise<() => void> {
-    let release!: () => void;
-    const next = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const acquired = this.tail.then(() => release);
-    this.tail = this.tail.then(() => next);
-    return acquired;
+    if (this.tryLock()) return Promise.resolve(this.unlock);
+    return new Promise((resolve) => this.waiters.push(() => resolve(this.unlock)));
   }
 }
 
@@ -110,7 +124,46 @@ function newGroup(): Group {
   return { done, resolve, reject };
 }
 
-export class GroupCommitDriver implements Driver {
+/** The hot path's statements (hot.ts): prepared once per query, run synchronously. */
+class HotStatements implements HotConnection {
+  private readonly prepared = new WeakMap<object, BetterSqlite3.Statement>();
+  constructor(private readonly db: BetterSqlite3.Database) {}
+
+  private statement(query: HotQuery<unknown[], unknown>): BetterSqlite3.Statement {
+    let stmt = this.prepared.get(query);
+    if (!stmt) {
+      stmt = this.db.prepare(query.sql);
+      this.prepared.set(query, stmt);
+    }
+    return stmt;
+  }
+
+  allNow<R>(query: HotQuery<unknown[], R>, args: unknown[]): R[] {
+    return this.statement(query).all(...bindArguments(query, args)) as R[];
+  }
+
+  runNow(query: HotQuery<unknown[], unknown>, args: unknown[]): number {
+    return this.statement(query).run(...bindArguments(query, args)).changes;
+  }
+
+  all<A extends unknown[], R>(query: HotQuery<A, R>, ...args: A): Promise<R[]> {
+    try {
+      return Promise.resolve(this.allNow(query as HotQuery<unknown[], R>, args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  run<A extends unknown[]>(query: HotQuery<A, unknown>, ...args: A): Promise<number> {
+    try {
+      return Promise.resolve(this.runNow(query as HotQuery<unknown[], unknown>, args));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
+
+export class GroupCommitDriver implements Driver, HotPath {
   private readonly mutex = new Mutex();
   private readonly connection: CachedConnection;
   private release: (() => void) | null = null;
@@ -128,8 +181,51 @@ export class GroupCommitDriver implements Driver {
     private readonly db: BetterSqlite3.Database,
     /** Makes a committed group durable; null where SQLite's own commit is all there is (memory, NORMAL). */
     private readonly commitSync: CommitSync | null,
+    /** Told after every group commit (the checkpointer, checkpointer.ts). */
+    private readonly onCommit: (() => void) | null = null,
   ) {
     this.connection = new CachedConnection(db, (run) => this.bareWrite(run));
+    this.hot = new HotStatements(db);
+  }
+
+  private readonly hot: HotStatements;
+
+  /**
+   * The hot path's transaction (hot.ts): a savepoint of the group like a Kysely transaction, and
+   * resolved, like one, only after the group's sync. The connection is taken at once when free.
+   */
+  async write<T>(work: (connection: HotConnection) => Promise<T>): Promise<T> {
+    if (!this.mutex.tryLock()) await this.mutex.lock();
+    let group: Group | null = null;
+    let result: T;
+    try {
+      this.openGroup();
+      this.connection.exec('SAVEPOINT hot_tx');
+      try {
+        result = await work(this.hot);
+        this.connection.exec('RELEASE hot_tx');
+      } catch (error) {
+        this.connection.exec('ROLLBACK TO hot_tx');
+        this.connection.exec('RELEASE hot_tx');
+        throw error;
+      }
+      group = this.group;
+    } finally {
+      if (this.group) this.scheduleCommit();
+      this.mutex.unlock();
+    }
+    if (group) await group.done;
+    return result;
+  }
+
+  /** The hot path's reads, outside any transaction (they see the open group, as other reads do). */
+  async read<T>(work: (connection: HotConnection) => Promise<T>): Promise<T> {
+    if (!this.mutex.tryLock()) await this.mutex.lock();
+    try {
+      return await work(this.hot);
+    } finally {
+      this.mutex.unlock();
+    }
   }
 
   async init(): Promise<void> {}
@@ -233,6 +329,7 @@ export class GroupCommitDriver implements Driver {
     try {
       this.connection.exec('COMMIT');
       this.commits++;
+      this.onCommit?.();
     } catch (error) {
       try {
         this.connection.exec('ROLLBACK');
@@ -271,8 +368,8 @@ export class GroupCommitDriver implements Driver {
 
 export class GroupCommitDialect implements Dialect {
   readonly driver: GroupCommitDriver;
-  constructor(db: BetterSqlite3.Database, commitSync: CommitSync | null) {
-    this.driver = new GroupCommitDriver(db, commitSync);
+  constructor(db: BetterSqlite3.Database, commitSync: CommitSync | null, onCommit: (() => void) | null = null) {
+    this.driver = new GroupCommitDriver(db, commitSync, onCommit);
   }
   createDriver(): Driver {
     return this.driver;
