@@ -28,6 +28,7 @@ const FLAGS = [
   'idempotency-ttl-seconds',
   'sweep-interval-ms',
   'sqlite-synchronous',
+  'database-pool-size',
   'merchant-initial-status',
   'merchant-activation-delay-seconds',
 ] as const;
@@ -41,7 +42,9 @@ variable (--public-url ↔ PUBLIC_URL); options win.
   --port <n>                  PORT (default 7070)
   --host <addr>               HOST (default 127.0.0.1)
   --public-url <url>          PUBLIC_URL, base of the URLs handed out (default http://localhost:$PORT)
-  --database-url <url>        DATABASE_URL: sqlite:<path> or sqlite::memory: (default ./data/vipps-psp-emulator.sqlite)
+  --database-url <url>        DATABASE_URL: sqlite:<path>, sqlite::memory: or postgres://user:password@host:port/db
+                              (default ./data/vipps-psp-emulator.sqlite)
+  --database-pool-size <n>    DATABASE_POOL_SIZE, connections per node to PostgreSQL (default 10)
   --seed-file <path>          SEED_FILE, a JSON seed (default: the built-in demo seed)
   --profile <test|production> PROFILE (default test)
   --log-level <level>         LOG_LEVEL (default info)

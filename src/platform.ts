@@ -70,7 +70,7 @@ export interface PlatformOptions {
 export async function buildPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   const clock = options.clock ?? new AdjustableClock();
   const log = createLogger(config.logLevel, options.logStream);
-  const store = await openStore(config.databaseUrl, { synchronous: config.sqliteSynchronous });
+  const store = await openStore(config.databaseUrl, { synchronous: config.sqliteSynchronous, poolSize: config.databasePoolSize });
   try {
     const repos: Repositories = {
       psps: new PspRepository(store.db),

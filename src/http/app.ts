@@ -14,6 +14,7 @@ import { emulatorClockRoutes } from './routes/emulator-clock.js';
 import { emulatorPaymentRoutes } from './routes/emulator-payments.js';
 import { emulatorStatusBatchRoutes } from './routes/emulator-status-batches.js';
 import { forceApproveRoutes } from './routes/force-approve.js';
+import { healthRoutes } from './routes/health.js';
 import { landingPageRoutes } from './routes/landing-page.js';
 import { mobileInterceptRoutes } from './routes/mobile-intercept.js';
 import { pspMerchantRoutes } from './routes/psp-merchants.js';
@@ -70,6 +71,6 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     await app.register(emulatorPaymentRoutes, { platform });
     await app.register(forceApproveRoutes, { platform });
   }
-  app.get('/health', async () => ({ status: 'UP', profile: config.profile }));
+  await app.register(healthRoutes, { platform });
   return app;
 }

@@ -1,7 +1,19 @@
 /**
- * The database seam (GUIDE practice 8): Kysely over better-sqlite3 as the embedded default.
- * Only this file, sqlite-driver.ts (group commit, statement cache) and wal-sync.ts know the
- * dialect. Durability `FULL` (the default) survives power loss: SQLite in WAL mode with
+ * The database seam (GUIDE practice 8): Kysely over better-sqlite3 as the embedded default, or
+ * over PostgreSQL (`pg`, postgres.ts) for a server database shared by several nodes.
+ *
+ * Every difference between the two dialects is listed here (keep this list complete):
+ * - opening: SQLite pragmas, group commit (sqlite-driver.ts) and the WAL sync (wal-sync.ts) vs.
+ *   a pg pool of DATABASE_POOL_SIZE connections (postgres.ts); SQLITE_SYNCHRONOUS is SQLite's.
+ * - result types: PostgreSQL's `bigint` results (count, sum) are read as numbers (postgres.ts).
+ * - the migration lock: Kysely's PostgresAdapter takes a session advisory lock around the
+ *   migrations, so nodes that start together migrate once; SQLite has one writer at a time.
+ * - the schema of Kysely's migration tables: named on PostgreSQL (migrationTableSchema below).
+ * - statements: none differ. The one raw statement that would (payment-ledger.ts's
+ *   `UPDATE … FROM (VALUES …)`) casts its first row so both type the columns the same way.
+ *
+ * On SQLite, only this file, sqlite-driver.ts (group commit, statement cache) and wal-sync.ts
+ * know the dialect. Durability `FULL` (the default) survives power loss: SQLite in WAL mode with
  * `synchronous=NORMAL`, and every group commit acknowledged only after an fdatasync of the WAL
  * off the event loop (wal-sync.ts argues why that is SQLite's FULL). `NORMAL` (no such sync: the
  * last commits may be lost on power loss, never corrupted) is offered for the benchmark's
@@ -10,22 +22,30 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator } from 'kysely';
-import { migrationProvider } from './migrations.js';
+import { Kysely, Migrator, sql } from 'kysely';
+import { MIGRATIONS, migrationProvider } from './migrations.js';
+import { checkConnection, createPostgresDialect } from './postgres.js';
 import type { Database } from './schema.js';
 import { GroupCommitDialect } from './sqlite-driver.js';
 import { WalSync } from './wal-sync.js';
 
+export type DialectName = 'sqlite' | 'postgres';
+
 export interface Store {
   readonly db: Kysely<Database>;
+  readonly dialect: DialectName;
   /** The file the data lives in, or null in memory. */
   readonly path: string | null;
-  /** How many group commits have been made. */
+  /** How many group commits have been made (SQLite; 0 on PostgreSQL). */
   commits(): number;
-  /** How many syncs to disk (fdatasync of the WAL) have been made. */
+  /** How many syncs to disk (fdatasync of the WAL) have been made (SQLite; 0 on PostgreSQL). */
   syncs(): number;
+  /** Whether the database answers and holds every migration of this code (GET /health). */
+  ready(): Promise<Readiness>;
   close(): Promise<void>;
 }
+
+export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
 
 export function sqlitePathOf(databaseUrl: string): string | null {
   const rest = databaseUrl.slice('sqlite:'.length);
@@ -33,13 +53,21 @@ export function sqlitePathOf(databaseUrl: string): string | null {
   return rest.startsWith('//') ? rest.slice(2) : rest;
 }
 
+export function isPostgresUrl(databaseUrl: string): boolean {
+  return databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://');
+}
+
 export interface StoreOptions {
-  /** Durability: FULL (default; every acknowledged commit survives power loss) or NORMAL. */
+  /** SQLite's durability: FULL (default; every acknowledged commit survives power loss) or NORMAL. */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /** PostgreSQL: connections in the pool (default 10). */
+  readonly poolSize?: number;
 }
 
 export async function openStore(databaseUrl: string, options: StoreOptions = {}): Promise<Store> {
-  if (!databaseUrl.startsWith('sqlite:')) throw new Error(`unsupported DATABASE_URL: ${databaseUrl}`);
+  if (isPostgresUrl(databaseUrl)) return openPostgresStore(databaseUrl, options);
+  // Not echoed: the URL may hold a password (config.ts has already named the accepted forms).
+  if (!databaseUrl.startsWith('sqlite:')) throw new Error('unsupported DATABASE_URL');
   const path = sqlitePathOf(databaseUrl);
   if (path) mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path ?? ':memory:');
@@ -51,18 +79,102 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
   const walSync = path && options.synchronous !== 'NORMAL' ? new WalSync(path) : null;
   const dialect = new GroupCommitDialect(sqlite, walSync);
   const db = new Kysely<Database>({ dialect });
-  const migrator = new Migrator({ db, provider: migrationProvider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    await db.destroy();
-    const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
-  }
+  await migrateOrClose(db, 'sqlite');
   return {
     db,
+    dialect: 'sqlite',
     path,
     commits: () => dialect.driver.commits,
     syncs: () => walSync?.syncs ?? 0,
+    ready: () => checkReady(db),
     close: () => db.destroy(),
   };
+}
+
+async function openPostgresStore(databaseUrl: string, options: StoreOptions): Promise<Store> {
+  const { dialect } = createPostgresDialect(databaseUrl, { poolSize: options.poolSize ?? 10 });
+  const db = new Kysely<Database>({ dialect });
+  try {
+    await checkConnection(db, databaseUrl);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  await migrateOrClose(db, 'postgres');
+  return {
+    db,
+    dialect: 'postgres',
+    path: null,
+    commits: () => 0,
+    syncs: () => 0,
+    ready: () => checkReady(db),
+    close: () => db.destroy(),
+  };
+}
+
+/** Thrown when the database holds migrations this code does not know (a newer version ran on it). */
+export class SchemaTooNewError extends Error {
+  constructor(readonly unknownMigrations: readonly string[]) {
+    const latest = Object.keys(MIGRATIONS).at(-1);
+    super(
+      `the database schema is newer than this version of vipps-psp-emulator: it has migration ${unknownMigrations.join(', ')}, this code knows up to ${latest}; start a newer version, or use another DATABASE_URL`,
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/** The names of the migrations recorded in the database (none on a fresh database). */
+async function appliedMigrations(db: Kysely<Database>): Promise<string[]> {
+  try {
+    const r = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    return r.rows.map((row) => row.name);
+  } catch {
+    return []; // no table yet: a fresh database (any other fault shows again when migrating)
+  }
+}
+
+/**
+ * On PostgreSQL, the schema of DATABASE_URL's search_path (`public` unless the URL's `options`
+ * say otherwise), named to Kysely's Migrator: it looks for its own tables in every schema of the
+ * database, and would take another schema's `kysely_migration` for its own.
+ */
+async function migrationTableSchema(db: Kysely<Database>, dialect: DialectName): Promise<{ migrationTableSchema?: string }> {
+  if (dialect !== 'postgres') return {};
+  const r = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = r.rows[0]?.schema;
+  return schema ? { migrationTableSchema: schema } : {};
+}
+
+/**
+ * Migrates to the latest schema, or closes the database and throws. Refuses a database migrated
+ * by a newer version (its tables may mean things this code does not know). Several nodes that
+ * start together migrate once: on PostgreSQL the Migrator holds an advisory lock while it runs
+ * and the others then find nothing left to do.
+ */
+async function migrateOrClose(db: Kysely<Database>, dialect: DialectName): Promise<void> {
+  try {
+    const unknown = (await appliedMigrations(db)).filter((name) => !(name in MIGRATIONS));
+    if (unknown.length > 0) throw new SchemaTooNewError(unknown);
+    const migrator = new Migrator({ db, provider: migrationProvider, ...(await migrationTableSchema(db, dialect)) });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+    }
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+async function checkReady(db: Kysely<Database>): Promise<Readiness> {
+  try {
+    const r = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    const applied = new Set(r.rows.map((row) => row.name));
+    const missing = Object.keys(MIGRATIONS).filter((name) => !applied.has(name));
+    if (missing.length > 0) return { ready: false, reason: `migrations not applied: ${missing.join(', ')}` };
+    return { ready: true };
+  } catch (error) {
+    return { ready: false, reason: `database unavailable: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }

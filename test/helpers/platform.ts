@@ -1,11 +1,16 @@
 /**
  * Test harness: the real platform on a fresh SQLite file, real HTTP on loopback, logs captured
  * so tests can assert that no secret is ever written.
+ *
+ * With TEST_DATABASE_URL=postgres://… set, each platform runs on PostgreSQL instead, in a fresh
+ * schema of that database of its own (named after its directory, so a restart on the same `dir`
+ * finds the same data); the schema is dropped when the platform closes for good.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { AdjustableClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
 import { type RunningPlatform, startPlatform } from '../../src/main.js';
@@ -144,10 +149,50 @@ export interface TestPlatformOptions {
   clock?: AdjustableClock;
 }
 
+/** The PostgreSQL database the suite runs on, or undefined for SQLite. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+
+async function onServer(databaseUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The schema a test platform in `dir` uses on TEST_DATABASE_URL. */
+export function testSchemaOf(dir: string): string {
+  return `t_${basename(dir)
+    .replace(/[^A-Za-z0-9]/g, '_')
+    .toLowerCase()}`;
+}
+
+/**
+ * A DATABASE_URL for the platform in `dir`: its SQLite file, or on TEST_DATABASE_URL its own
+ * schema (created if missing), chosen by pg's `options` (search_path) so that every connection of
+ * the pool sees only that schema.
+ */
+export async function testDatabaseUrl(dir: string): Promise<string> {
+  if (!TEST_DATABASE_URL) return `sqlite:${join(dir, 'platform.sqlite')}`;
+  const schema = testSchemaOf(dir);
+  await onServer(TEST_DATABASE_URL, `create schema if not exists ${schema}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.href;
+}
+
+/** Drops the schema of `dir` on TEST_DATABASE_URL (nothing on SQLite: the file goes with the directory). */
+export async function dropTestDatabase(dir: string): Promise<void> {
+  if (TEST_DATABASE_URL) await onServer(TEST_DATABASE_URL, `drop schema if exists ${testSchemaOf(dir)} cascade`);
+}
+
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vipps-psp-test-'));
   const dbPath = join(dir, 'platform.sqlite');
-  const env: Record<string, string> = { PORT: '0', DATABASE_URL: `sqlite:${dbPath}`, LOG_LEVEL: 'trace', ...options.env };
+  const databaseUrl = await testDatabaseUrl(dir);
+  const env: Record<string, string> = { PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'trace', ...options.env };
   if (options.seed) {
     const seedPath = join(dir, 'seed.json');
     writeFileSync(seedPath, JSON.stringify(options.seed));
@@ -171,7 +216,10 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     logs: () => chunks.join(''),
     close: async () => {
       await running.close();
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) {
+        rmSync(dir, { recursive: true, force: true });
+        await dropTestDatabase(dir);
+      }
     },
     restart: async () => {
       await running.close();
