@@ -23,6 +23,7 @@ import { CallbackAttemptRepository } from './store/callback-attempts.js';
 import { openStore, type Store } from './store/db.js';
 import { IdempotencyRepository } from './store/idempotency.js';
 import { MerchantRepository } from './store/merchants.js';
+import { startPaymentNotifications } from './store/payment-notifications.js';
 import { PaymentRepository } from './store/payments.js';
 import { PspRepository } from './store/psps.js';
 import { UserRepository } from './store/users.js';
@@ -94,6 +95,17 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
     registerStatusBatchJob(scheduler, { config, clock, log, store, repos });
     registerMerchantActivationJob(scheduler, { config, log, repos });
     const events = new PaymentEvents();
+    // Several nodes on one PostgreSQL: each node's pages hear the changes of the others.
+    const notifications =
+      store.dialect === 'postgres'
+        ? await startPaymentNotifications({
+            databaseUrl: config.databaseUrl,
+            db: store.db,
+            deliver: (change) => events.deliverFromOtherNode(change),
+            log,
+          })
+        : null;
+    if (notifications) events.relayTo((change) => notifications.publish(change));
     const platform: Platform = {
       engine: undefined as unknown as ApprovalEngine, // set below: the engine needs the platform
       events,
@@ -119,6 +131,7 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       },
       close: async () => {
         await scheduler.stop();
+        await notifications?.close();
         await store.close();
       },
     };
