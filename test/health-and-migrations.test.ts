@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { checkHealth } from '../src/services/check-health.js';
-import { openStore } from '../src/store/db.js';
+import { isUniqueViolation, openStore } from '../src/store/db.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { call, dropTestDatabase, startTestPlatform, TEST_DATABASE_URL, testDatabaseUrl } from './helpers/platform.js';
 
@@ -118,5 +118,35 @@ describe('a PostgreSQL DATABASE_URL', () => {
       assert.doesNotMatch(String(error.stack), /s3cret-pw/);
       return true;
     });
+  });
+});
+
+describe('isUniqueViolation', () => {
+  it('recognises a duplicate primary key on the suite’s database, and nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-unique-'));
+    const store = await openStore(await testDatabaseUrl(dir));
+    try {
+      const row = { kid: 'k1', private_jwk: '{}', public_jwk: '{}', created_at: new Date().toISOString() };
+      await store.db.insertInto('signing_keys').values(row).execute();
+      const duplicate = await store.db
+        .insertInto('signing_keys')
+        .values(row)
+        .execute()
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
+      assert.ok(duplicate, 'the second insert of the same key fails');
+      assert.equal(isUniqueViolation(duplicate), true);
+      const other = await sql`select * from no_such_table`.execute(store.db).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      assert.equal(isUniqueViolation(other), false);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+      await dropTestDatabase(dir);
+    }
   });
 });

@@ -9,6 +9,8 @@
  * - the migration lock: Kysely's PostgresAdapter takes a session advisory lock around the
  *   migrations, so nodes that start together migrate once; SQLite has one writer at a time.
  * - the schema of Kysely's migration tables: named on PostgreSQL (migrationTableSchema below).
+ * - a unique constraint's violation: `SQLITE_CONSTRAINT_UNIQUE` / `_PRIMARYKEY` vs. SQLSTATE 23505
+ *   (isUniqueViolation below), for the callers that let the database decide a race.
  * - statements: none differ. The one raw statement that would (payment-ledger.ts's
  *   `UPDATE … FROM (VALUES …)`) casts its first row so both type the columns the same way.
  *
@@ -177,4 +179,13 @@ async function checkReady(db: Kysely<Database>): Promise<Readiness> {
   } catch (error) {
     return { ready: false, reason: `database unavailable: ${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+/**
+ * Whether `error` is the violation of a unique index or primary key, on either dialect: the
+ * database's answer to "two requests inserted the same ids at once" (init relies on it).
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }

@@ -6,7 +6,7 @@
  * schema of that database of its own (named after its directory, so a restart on the same `dir`
  * finds the same data); the schema is dropped when the platform closes for good.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -186,6 +186,35 @@ export async function testDatabaseUrl(dir: string): Promise<string> {
 /** Drops the schema of `dir` on TEST_DATABASE_URL (nothing on SQLite: the file goes with the directory). */
 export async function dropTestDatabase(dir: string): Promise<void> {
   if (TEST_DATABASE_URL) await onServer(TEST_DATABASE_URL, `drop schema if exists ${testSchemaOf(dir)} cascade`);
+}
+
+/**
+ * Everything the platform of `dir` stored, as text, for tests that search it for secrets: on
+ * SQLite the raw bytes of the database file and its WAL (close the platform first so they are
+ * final); on PostgreSQL every row of every table of its schema, as PostgreSQL prints it.
+ */
+export async function storedText(p: Pick<TestPlatform, 'dir' | 'dbPath'>): Promise<Record<string, string>> {
+  if (!TEST_DATABASE_URL) {
+    const raw = (path: string) => (existsSync(path) ? readFileSync(path).toString('latin1') : '');
+    return { database: raw(p.dbPath), wal: raw(`${p.dbPath}-wal`) };
+  }
+  const schema = testSchemaOf(p.dir);
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      'select table_name from information_schema.tables where table_schema = $1 order by table_name',
+      [schema],
+    );
+    const parts: string[] = [];
+    for (const { table_name } of tables.rows) {
+      const rows = await client.query<{ row: string }>(`select t::text as row from ${schema}."${table_name}" t`);
+      parts.push(`${table_name}\n${rows.rows.map((r) => r.row).join('\n')}`);
+    }
+    return { database: parts.join('\n') };
+  } finally {
+    await client.end();
+  }
 }
 
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
