@@ -117,9 +117,9 @@ async function openPostgresStore(databaseUrl: string, options: StoreOptions): Pr
 /** Thrown when the database holds migrations this code does not know (a newer version ran on it). */
 export class SchemaTooNewError extends Error {
   constructor(readonly unknownMigrations: readonly string[]) {
-    const latest = Object.keys(MIGRATIONS).at(-1);
+    // One line, worded as the SQLite start-up check of the CLI words it (issue 13's database-check).
     super(
-      `the database schema is newer than this version of vipps-psp-emulator: it has migration ${unknownMigrations.join(', ')}, this code knows up to ${latest}; start a newer version, or use another DATABASE_URL`,
+      `the database was written by a newer vipps-psp-emulator (migrations ${unknownMigrations.join(', ')} unknown to this version): run that version or newer, or use another DATABASE_URL (--database-url)`,
     );
     this.name = 'SchemaTooNewError';
   }
