@@ -28,7 +28,7 @@ export interface Config {
   /**
    * Connections per node to a PostgreSQL `DATABASE_URL` (pg's pool; DATABASE_POOL_SIZE). Each
    * node holds up to this many: size the server's `max_connections` for nodes × pool size.
-   * Unused on SQLite (one connection, group commit).
+   * At least 2 (store.exclusive holds one for a lock). Unused on SQLite (one connection, group commit).
    */
   readonly databasePoolSize: number;
   /** Path of the seed file, or null for the built-in demo seed. */
@@ -132,7 +132,8 @@ export function parseConfig(env: Env): Config {
     publicUrlExplicit: Boolean(env.PUBLIC_URL),
     databaseUrl,
     sqliteSynchronous: enumVar<SqliteSynchronous>(env, 'SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'], 'FULL'),
-    databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    // At least 2: start-up work holds one connection for its lock while it writes through another.
+    databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 2, 1000),
     seedFile: env.SEED_FILE && env.SEED_FILE !== '' ? resolve(env.SEED_FILE) : null,
     profile,
     logLevel: enumVar(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),

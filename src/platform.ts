@@ -82,8 +82,11 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       callbacks: new CallbackAttemptRepository(store.db),
     };
     const seed = readSeedFile(config.seedFile ?? DEMO_SEED_FILE());
-    await applySeed(seed, repos, iso(clock.now()));
-    const key = await loadOrCreateSigningKey(store.db, iso(clock.now()));
+    // Nodes that start together on one PostgreSQL take turns: the seed looks, then inserts.
+    const key = await store.exclusive('startup', async () => {
+      await applySeed(seed, repos, iso(clock.now()));
+      return loadOrCreateSigningKey(store.db, iso(clock.now()));
+    });
     const secrets = store.path ? SecretBox.fromKeyFile(`${store.path}.key`) : SecretBox.inMemory();
     const production = config.profile === 'production';
     let publicUrl = config.publicUrl;

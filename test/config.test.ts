@@ -41,7 +41,7 @@ describe('config', () => {
         return true;
       },
     );
-    assert.throws(() => parseConfig({ DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE: must be between 1 and 1000/);
+    assert.throws(() => parseConfig({ DATABASE_POOL_SIZE: '1' }), /DATABASE_POOL_SIZE: must be between 2 and 1000/);
     assert.throws(() => parseConfig({ PUBLIC_URL: 'not a url' }), /PUBLIC_URL/);
   });
 });

@@ -9,6 +9,7 @@
  * - the migration lock: Kysely's PostgresAdapter takes a session advisory lock around the
  *   migrations, so nodes that start together migrate once; SQLite has one writer at a time.
  * - the schema of Kysely's migration tables: named on PostgreSQL (migrationTableSchema below).
+ * - start-up work of several nodes (the seed): under an advisory lock on PostgreSQL (exclusive).
  * - a unique constraint's violation: `SQLITE_CONSTRAINT_UNIQUE` / `_PRIMARYKEY` vs. SQLSTATE 23505
  *   (isUniqueViolation below), for the callers that let the database decide a race.
  * - statements: none differ. The one raw statement that would (payment-ledger.ts's
@@ -44,6 +45,12 @@ export interface Store {
   syncs(): number;
   /** Whether the database answers and holds every migration of this code (GET /health). */
   ready(): Promise<Readiness>;
+  /**
+   * Runs `work` while no other node runs work under the same `name` (start-up work: the seed and
+   * the keys, which "look, then insert"). PostgreSQL: a session advisory lock held on one pooled
+   * connection while `work` writes through the others. SQLite: one node, nothing to exclude.
+   */
+  exclusive<T>(name: string, work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -89,6 +96,7 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
     commits: () => dialect.driver.commits,
     syncs: () => walSync?.syncs ?? 0,
     ready: () => checkReady(db),
+    exclusive: (_name, work) => work(),
     close: () => db.destroy(),
   };
 }
@@ -110,6 +118,15 @@ async function openPostgresStore(databaseUrl: string, options: StoreOptions): Pr
     commits: () => 0,
     syncs: () => 0,
     ready: () => checkReady(db),
+    exclusive: (name, work) =>
+      db.connection().execute(async (connection) => {
+        await sql`select pg_advisory_lock(hashtext(${`vipps-psp-emulator:${name}`}))`.execute(connection);
+        try {
+          return await work();
+        } finally {
+          await sql`select pg_advisory_unlock(hashtext(${`vipps-psp-emulator:${name}`}))`.execute(connection);
+        }
+      }),
     close: () => db.destroy(),
   };
 }
