@@ -9,7 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { PaymentChanged } from '../src/events.js';
-import { call, DEMO, dropTestDatabase, initBody, PspApi, startTestPlatform, TEST_DATABASE_URL, testDatabaseUrl } from './helpers/platform.js';
+import {
+  call,
+  DEMO,
+  dropTestDatabase,
+  initBody,
+  PspApi,
+  startTestPlatform,
+  TEST_DATABASE_URL,
+  testDatabaseUrl,
+} from './helpers/platform.js';
 import { PspStub } from './helpers/psp-stub.js';
 
 const POSTGRES_ONLY = TEST_DATABASE_URL ? false : 'PostgreSQL only (TEST_DATABASE_URL unset): SQLite runs one node';
