@@ -42,10 +42,14 @@ function pgbenchInsert(url: string, clients: number, seconds: number, workDir: s
   execFileSync(pgbin('psql'), [url, '-qc', 'create table if not exists bench_insert (id bigserial primary key, payload text not null)']);
   const script = join(workDir, 'insert.sql');
   writeFileSync(script, "INSERT INTO bench_insert (payload) VALUES ('one row, one durable commit');\n");
-  const out = execFileSync(pgbin('pgbench'), ['-n', '-M', 'prepared', '-f', script, '-c', String(clients), '-j', '1', '-T', String(seconds), url], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const out = execFileSync(
+    pgbin('pgbench'),
+    ['-n', '-M', 'prepared', '-f', script, '-c', String(clients), '-j', '1', '-T', String(seconds), url],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1];
   if (!tps) throw new Error(`pgbench: no tps in its output: ${out.slice(-400)}`);
   return Number(tps);

@@ -64,6 +64,19 @@ export interface Config {
   readonly merchantInitialStatus: MerchantInitialStatus;
   /** A PENDING sales unit becomes ACTIVE this long after its creation, on the platform clock. */
   readonly merchantActivationDelaySeconds: number;
+  /**
+   * An outbound call's lease (claimed_by / lease_until on the platform clock) is the call's
+   * deadline plus this margin: a process that made no progress in that time is taken for dead, and
+   * another one applies the cut-off rule (docs/approval-engine.md "Cut-off calls").
+   */
+  readonly callbackLeaseMarginMs: number;
+  /** How often a process re-reads the clock offset another process may have moved (src/clock.ts). */
+  readonly clockRefreshMs: number;
+  /**
+   * 32 bytes (base64) from which the makePaymentToken sealing key and the app's session key are
+   * derived; null: random keys created once in the database (store/platform-state.ts).
+   */
+  readonly platformSecret: Buffer | null;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +115,15 @@ function enumVar<T extends string>(env: Env, name: string, allowed: readonly T[]
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
   }
   return raw as T;
+}
+
+function secretVar(env: Env, name: string): Buffer | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
+  // The value itself is never echoed: it is a secret.
+  if (key.length !== 32) throw new ConfigError(name, 'expected 32 bytes in base64 (e.g. `openssl rand -base64 32`)');
+  return key;
 }
 
 export const DEFAULT_DATABASE_URL = `sqlite:${resolve('data', 'vipps-psp-emulator.sqlite')}`;
@@ -162,6 +184,9 @@ export function parseConfig(env: Env): Config {
       isTest ? 'ACTIVE' : 'PENDING',
     ),
     merchantActivationDelaySeconds: intVar(env, 'MERCHANT_ACTIVATION_DELAY_SECONDS', 300, 0, 10 * 365 * 86_400),
+    callbackLeaseMarginMs: intVar(env, 'CALLBACK_LEASE_MARGIN_MS', 30_000, 100, 600_000),
+    clockRefreshMs: intVar(env, 'CLOCK_REFRESH_MS', 200, 10, 60_000),
+    platformSecret: secretVar(env, 'PLATFORM_SECRET'),
   };
   return Object.freeze(config);
 }

@@ -144,7 +144,7 @@ describe('the simulated app', () => {
       const requests = await call(`${p.url}/app/requests`, { headers: { cookie } });
       assert.match(requests.text, new RegExp(`data-payment-id="${payment.id}"`));
       assert.match(requests.text, /Demo Kiosk/);
-      await p.running.platform.engine.approve(payment.id);
+      await p.running.platform.userActions.approve(payment.id);
       const page = await call(`${p.url}/app/payments/${payment.id}`, { headers: { cookie } });
       assert.match(page.text, /Payment approved/);
       assert.doesNotMatch(page.text, /back-to-shop/);
@@ -269,7 +269,7 @@ describe('the simulated app', () => {
       await withFailureShots('app-confirming', openPages, async () => {
         const page = await c.newPage();
         await openInApp(page, s);
-        const approving = p.running.platform.engine.approve((await paymentOf(s.id)).id); // Pay from another device
+        const approving = p.running.platform.userActions.approve((await paymentOf(s.id)).id); // Pay from another device
         await page.getByTestId('spinner').waitFor({ state: 'visible' }); // the push reloads the screen
         assert.equal((await paymentOf(s.id)).state, 'CONFIRMING');
         await screenshot(page, 'app-spinner');
@@ -418,6 +418,7 @@ describe('the simulated app', () => {
           for (;;) {
             const batches = await call<{ batches: { state: string; counts: { applied: number; rejected: number } }[] }>(
               `${p.url}/_emulator/status-batches?limit=1`,
+              { headers: { 'Psp-Id': psp.creds.pspId } },
             );
             const [batch] = batches.json.batches;
             if (batch?.state === 'APPLIED') {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sweepApprovals } from '../src/jobs/approval-sweep.js';
 import { WalSync } from '../src/store/wal-sync.js';
 import { luhnValid } from '../src/wallet/token-service.js';
 import { pspSpec } from './helpers/openapi.js';
@@ -305,10 +306,10 @@ describe('the approval engine', () => {
         const { id } = await start();
         // A sweep commits first (its sync takes 30 ms); the cancel commits 5 ms later, in the next
         // group, so the sweep reads the outbox while the cancel waits for its own sync.
-        const sweep = platform.engine.sweep(platform.clock.now());
+        const sweep = platform.scheduler.runDue();
         await new Promise((resolve) => setTimeout(resolve, 5));
         try {
-          const result = await platform.engine.cancel(await paymentId(p, id), 'test');
+          const result = await platform.userActions.cancel(await paymentId(p, id), 'test');
           assert.equal(result.outcome, 'OK', 'the cancel made the USER_CANCEL call itself');
           assert.equal(stub.requestsFor(id).length, 1, 'the PSP had the USER_CANCEL when the cancel answered');
         } finally {
@@ -341,7 +342,7 @@ describe('the approval engine', () => {
   it('gives the user 5 minutes in the app after the push, within 10 minutes in all', async () => {
     const { id } = await start();
     await ctl.advance(240);
-    await p.running.platform.engine.identifyUser(await paymentId(p, id), DEMO.user); // the landing page's "Next"
+    await p.running.platform.userActions.identifyUser(await paymentId(p, id), DEMO.user); // the landing page's "Next"
     await ctl.advance(240); // 8 minutes after init, 4 after the push: still waiting
     assert.equal((await ctl.payment(id)).json.state, 'AWAITING_USER');
     await ctl.advance(61);
@@ -356,7 +357,7 @@ describe('the approval engine', () => {
     const { id } = await start();
     stub.script(id, softDecline(id, 'http://127.0.0.1:9/3ds'));
     await ctl.advance(240);
-    await p.running.platform.engine.identifyUser(await paymentId(p, id), DEMO.user);
+    await p.running.platform.userActions.identifyUser(await paymentId(p, id), DEMO.user);
     await ctl.advance(240); // minute 8
     const declined = await ctl.approve(id);
     assert.equal(declined.json.state, 'AWAITING_3DS');
@@ -454,7 +455,7 @@ describe('the approval engine', () => {
         );
       }
       // The engine itself, as the app calls it.
-      await assert.rejects(p.running.platform.engine.approve(await paymentId(p, id), { phoneNumber }), { key: 'CARD_NOT_USABLE' });
+      await assert.rejects(p.running.platform.userActions.approve(await paymentId(p, id), { phoneNumber }), { key: 'CARD_NOT_USABLE' });
       assert.equal(stub.requestsFor(id).length, 0);
       assert.equal((await ctl.payment(id)).json.state, 'INITIATED');
     }
@@ -693,11 +694,19 @@ describe('the due time is part of the guard (no sweep runs)', () => {
     const { db } = p.running.platform.store;
     const due = Date.parse(paymentRow.dueAt);
     const { payments } = p.running.platform.repos;
-    assert.equal(await payments.transition(db, paymentRow.id, 'expire', new Date(due - 1).toISOString()), null);
-    assert.equal(await payments.transition(db, paymentRow.id, 'confirm', new Date(due).toISOString()), null);
-    assert.equal(await payments.transition(db, paymentRow.id, 'cancelByUser', new Date(due + 1).toISOString()), null);
+    const at = (ms: number) => new Date(ms).toISOString();
+    assert.equal(await payments.transition(db, paymentRow.id, 'expire', at(due - 1), { userMessage: 'expired' }), null);
     assert.equal(
-      await payments.transition(db, paymentRow.id, 'identifyUser', new Date(due + 1).toISOString(), { user_phone: DEMO.user }),
+      await payments.transition(db, paymentRow.id, 'confirm', at(due), {
+        userPhone: DEMO.user,
+        cardId: 'kari-visa',
+        dueAt: at(due + 60_000),
+      }),
+      null,
+    );
+    assert.equal(await payments.transition(db, paymentRow.id, 'cancelByUser', at(due + 1), { userMessage: 'cancelled' }), null);
+    assert.equal(
+      await payments.transition(db, paymentRow.id, 'identifyUser', at(due + 1), { userPhone: DEMO.user, dueAt: at(due + 60_000) }),
       null,
     );
     assert.equal((await payments.findById(paymentRow.id))?.state, 'INITIATED');
@@ -772,7 +781,7 @@ describe('the due time is part of the guard (no sweep runs)', () => {
   it('refuses to identify the user (landing page phone number, app deeplink) after the due time', async () => {
     const initiated = await start();
     const pushed = await start();
-    const { engine, repos } = p.running.platform;
+    const { userActions: engine, repos } = p.running.platform;
     const paymentIdOf = async (id: string) => (await repos.payments.findByPspTransactionId(DEMO.pspId, id))?.id ?? '';
     await engine.identifyUser(await paymentIdOf(pushed), DEMO.user);
     p.clock.advance(301_000);
@@ -970,6 +979,8 @@ describe('the connect-time address check', () => {
 });
 
 describe('a notification cut off by a restart', () => {
+  /** CALLBACK_TIMEOUT_MS (1500) + CALLBACK_LEASE_MARGIN_MS (default 30 s): a dead process's lease has run out. */
+  const LEASE_MS = 1500 + 30_000 + 1;
   it('records the cut-off TIMEOUT as ABANDONED, sends it once more after the restart and erases the makePaymentToken', async () => {
     const stub = await PspStub.start();
     const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-cutoff-'));
@@ -984,7 +995,7 @@ describe('a notification cut off by a restart', () => {
       // The PSP holds the TIMEOUT open; the platform stops (its database closes) in the middle.
       stub.script(id, { ...ok(id), delayMs: 2500 }, ok(id));
       p.clock.advance(301_000);
-      orphan = p.running.platform.engine.sweep(p.clock.now()).catch(() => undefined); // dies with the platform
+      orphan = sweepApprovals(p.running.platform, p.clock.now()).catch(() => undefined); // dies with the platform (not the scheduler's run, which a close waits for)
       while (stub.requestsFor(id).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
       await p.running.close();
 
@@ -996,7 +1007,14 @@ describe('a notification cut off by a restart', () => {
         [['TIMEOUT', 'IN_FLIGHT']],
       );
       assert.notEqual(await p.running.platform.repos.payments.sealedMakePaymentToken(await paymentIdOf()), null);
-
+      // The dead process's lease still holds: nothing is taken over before it runs out.
+      await p.running.platform.scheduler.runDue();
+      assert.deepEqual(
+        (await p.running.platform.repos.callbacks.ofPayment(await paymentIdOf())).map((a) => [a.paymentState, a.status]),
+        [['TIMEOUT', 'IN_FLIGHT']],
+      );
+      assert.equal(stub.requestsFor(id).length, 1);
+      await p.clock.advance(LEASE_MS);
       await p.running.platform.scheduler.runDue();
       const attempts = await p.running.platform.repos.callbacks.ofPayment(await paymentIdOf());
       assert.deepEqual(
@@ -1006,7 +1024,7 @@ describe('a notification cut off by a restart', () => {
           ['TIMEOUT', 'DONE', 'OK'],
         ],
       );
-      assert.match(attempts[0]?.error ?? '', /platform stopped/);
+      assert.match(attempts[0]?.error ?? '', /cut off: its lease ran out/);
       const requests = stub.requestsFor(id);
       assert.deepEqual(
         requests.map((r) => r.body.paymentState),
@@ -1039,14 +1057,16 @@ describe('a notification cut off by a restart', () => {
       const paymentRow = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, id);
       stub.script(id, { ...ok(id), delayMs: 2500 }, { ...ok(id), delayMs: 2500 }, ok(id));
       // The user cancels; the platform stops while the USER_CANCEL is held open, twice.
-      orphans.push(p.running.platform.engine.cancel(paymentRow?.id ?? '', 'test').catch(() => undefined));
+      orphans.push(p.running.platform.userActions.cancel(paymentRow?.id ?? '', 'test').catch(() => undefined));
       for (const n of [1, 2]) {
         while (stub.requestsFor(id).length < n) await new Promise((resolve) => setTimeout(resolve, 10));
         await p.running.close();
         p = await startTestPlatform({ dir, env, clock: p.clock });
-        // The sweep after the restart resends; the platform stops again in the middle of that call.
-        if (n === 1) orphans.push(p.running.platform.engine.sweep(p.clock.now()).catch(() => undefined));
+        // After the dead process's lease, the sweep resends; the platform stops again in the middle of that call.
+        await p.clock.advance(LEASE_MS);
+        if (n === 1) orphans.push(sweepApprovals(p.running.platform, p.clock.now()).catch(() => undefined));
       }
+      await p.clock.advance(LEASE_MS);
       await p.running.platform.scheduler.runDue();
       const attempts = await p.running.platform.repos.callbacks.ofPayment(paymentRow?.id ?? '');
       assert.deepEqual(

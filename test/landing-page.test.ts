@@ -101,7 +101,7 @@ describe('the landing page', () => {
       assert.equal((await call(`${p.url}${LANDING}?v=2`)).status, 400);
 
       const used = await start({ customerMobileNumber: DEMO.user });
-      await p.running.platform.engine.approve(
+      await p.running.platform.userActions.approve(
         (await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, used.id))?.id ?? '',
       );
       const usedPage = await call(`${p.url}${LANDING}?v=2&token=${used.token}`);

@@ -50,19 +50,21 @@ describe('a status batch that fails', () => {
     assert.equal(r.status, 200, r.text);
   };
   const run = async () => {
-    const r = await call<RunAnswer>(`${p.url}/_emulator/status-batches/run`, { method: 'POST' });
+    const r = await call<RunAnswer>(`${p.url}/_emulator/status-batches/run`, { method: 'POST', headers: { 'Psp-Id': api.creds.pspId } });
     assert.equal(r.status, 200, r.text);
     return r.json;
   };
   const batch = async (id: number) => {
-    const r = await call<{ batches: BatchView[] }>(`${p.url}/_emulator/status-batches?limit=200`);
+    const r = await call<{ batches: BatchView[] }>(`${p.url}/_emulator/status-batches?limit=200`, {
+      headers: { 'Psp-Id': api.creds.pspId },
+    });
     assert.equal(r.status, 200, r.text);
     const found = r.json.batches.find((b) => b.id === id);
     assert.ok(found, `batch ${id}`);
     return found;
   };
   const latestId = async () => {
-    const r = await call<{ batches: BatchView[] }>(`${p.url}/_emulator/status-batches?limit=1`);
+    const r = await call<{ batches: BatchView[] }>(`${p.url}/_emulator/status-batches?limit=1`, { headers: { 'Psp-Id': api.creds.pspId } });
     return r.json.batches[0]?.id ?? 0;
   };
   const summary = async (id: string) => {
@@ -132,12 +134,21 @@ describe('a status batch that fails', () => {
     assert.deepEqual(await summary(good.id), [7000, 0]);
 
     // Once the cause is fixed, /retry puts it back in the queue and the next run applies it.
-    const notFailed = await call<{ errorCode: string }[]>(`${p.url}/_emulator/status-batches/${next}/retry`, { method: 'POST' });
+    const notFailed = await call<{ errorCode: string }[]>(`${p.url}/_emulator/status-batches/${next}/retry`, {
+      method: 'POST',
+      headers: { 'Psp-Id': api.creds.pspId },
+    });
     assert.equal(notFailed.status, 409, notFailed.text);
     assert.equal(notFailed.json[0]?.errorCode, 'StatusBatchNotFailed');
-    assert.equal((await call(`${p.url}/_emulator/status-batches/99999/retry`, { method: 'POST' })).status, 404);
+    assert.equal(
+      (await call(`${p.url}/_emulator/status-batches/99999/retry`, { method: 'POST', headers: { 'Psp-Id': api.creds.pspId } })).status,
+      404,
+    );
     await setCaptured(broken.paymentId, 10000);
-    const retried = await call<BatchView>(`${p.url}/_emulator/status-batches/${failing}/retry`, { method: 'POST' });
+    const retried = await call<BatchView>(`${p.url}/_emulator/status-batches/${failing}/retry`, {
+      method: 'POST',
+      headers: { 'Psp-Id': api.creds.pspId },
+    });
     assert.equal(retried.status, 200, retried.text);
     assert.deepEqual([retried.json.state, retried.json.error, retried.json.failedAt], ['PENDING', null, null]);
     const third = await run();

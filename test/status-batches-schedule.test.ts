@@ -48,11 +48,15 @@ async function connect(p: TestPlatform) {
   };
   const captured = async (id: string) => (await api.details(id)).json.transactionSummary.capturedAmount;
   const list = async () => {
-    const r = await call<BatchList>(`${p.url}/_emulator/status-batches`);
+    const r = await call<BatchList>(`${p.url}/_emulator/status-batches`, { headers: { 'Psp-Id': api.creds.pspId } });
     assert.equal(r.status, 200, r.text);
     return r.json;
   };
-  const run = () => call<{ schedule: string; applied: BatchView[] }>(`${p.url}/_emulator/status-batches/run`, { method: 'POST' });
+  const run = () =>
+    call<{ schedule: string; applied: BatchView[] }>(`${p.url}/_emulator/status-batches/run`, {
+      method: 'POST',
+      headers: { 'Psp-Id': api.creds.pspId },
+    });
   return { p, advance, reserved, capture, captured, list, run };
 }
 

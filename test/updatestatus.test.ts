@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { iso } from '../src/clock.js';
 import type { Ledger } from '../src/domain/payment-money.js';
 import { statusItemsOfPayment } from '../src/services/status-batch-report.js';
-import { paymentLedgerRepository } from '../src/store/payment-ledger.js';
+import { PaymentLedgerRepository } from '../src/store/payment-ledger.js';
 import { pspSpec } from './helpers/openapi.js';
 import {
   call,
@@ -128,7 +128,7 @@ function harness(p: TestPlatform, api: () => PspApi) {
   };
   const items = (paymentId: string) => statusItemsOfPayment(p.running.platform, paymentId);
   const lastItem = async (paymentId: string) => (await items(paymentId)).at(-1);
-  const batches = async (query = '', headers: Record<string, string> = {}) => {
+  const batches = async (query = '', headers: Record<string, string> = { 'Psp-Id': DEMO.pspId }) => {
     const r = await call<{ schedule: string; batches: BatchView[] }>(`${p.url}/_emulator/status-batches${query}`, { headers });
     assert.equal(r.status, 200, r.text);
     return r.json.batches;
@@ -683,8 +683,11 @@ describe('the control API of status batches', () => {
     assert.equal(mine.rejectedItemsTruncated, true);
     const [theirs] = await h.batches('?limit=1', { 'Psp-Id': OTHER_PSP.pspId });
     assert.equal(theirs?.pspId, OTHER_PSP.pspId);
+    const control = { 'Psp-Id': DEMO.pspId };
 
-    const page = await call<BatchView>(`${p.url}/_emulator/status-batches/${mine.id}?rejectedOffset=4&rejectedLimit=10`);
+    const page = await call<BatchView>(`${p.url}/_emulator/status-batches/${mine.id}?rejectedOffset=4&rejectedLimit=10`, {
+      headers: control,
+    });
     assert.equal(page.status, 200, page.text);
     assert.deepEqual(
       page.json.rejectedItems.map((i) => [i.index, i.reasonCode]),
@@ -696,11 +699,11 @@ describe('the control API of status batches', () => {
     assert.equal(page.json.rejectedItemsTruncated, false);
     // Query and path integers are read from their digits, nothing else (no type coercion).
     for (const query of ['?limit=abc', '?limit=0', '?limit=1.5', '?offset=-1', '?limit=0x10']) {
-      const bad = await call(`${p.url}/_emulator/status-batches${query}`);
+      const bad = await call(`${p.url}/_emulator/status-batches${query}`, { headers: control });
       assert.equal(bad.status, 400, `${query}: ${bad.text}`);
     }
-    assert.equal((await call(`${p.url}/_emulator/status-batches/abc`)).status, 400);
-    const missing = await call(`${p.url}/_emulator/status-batches/999999`);
+    assert.equal((await call(`${p.url}/_emulator/status-batches/abc`, { headers: control })).status, 400);
+    const missing = await call(`${p.url}/_emulator/status-batches/999999`, { headers: control });
     assert.equal(missing.status, 404);
     assert.equal((missing.json as ErrorItem[])[0]?.errorCode, 'StatusBatchNotFound');
   });
@@ -725,7 +728,7 @@ describe('the conditional ledger write (store/payment-ledger.ts)', () => {
       assert.equal((await api.init(body)).status, 200);
       const payment = await reserveForTest(p, DEMO.pspId, String(body.pspTransactionId));
       const { db } = p.running.platform.store;
-      const repo = paymentLedgerRepository(db);
+      const repo = new PaymentLedgerRepository(db);
       const now = iso(p.clock.now());
       const current = async (): Promise<Ledger> => {
         const loaded = (await repo.load(db, DEMO.pspId, [String(body.pspTransactionId)])).get(String(body.pspTransactionId));

@@ -4,11 +4,11 @@
  * body, and the target address checked at connect time against the profile's rules: the URL was
  * checked when accepted, but DNS may answer differently now (SSRF guard; GUIDE: security).
  */
-import { lookup as dnsLookup } from 'node:dns';
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import { type AddressPolicy, addressAllowed, classifyAddress } from '../domain/url-rules.js';
+import type { LookupFunction } from 'node:net';
+import { type AddressPolicy, addressAllowed, classifyAddress, classifyHost } from '../domain/address-class.js';
 
 export interface OutboundRequest {
   readonly url: string;
@@ -36,20 +36,37 @@ class AddressRefused extends Error {
   override name = 'AddressRefused';
 }
 
-export function createOutboundHttp(policy: AddressPolicy): OutboundHttp {
-  /** DNS lookup that refuses addresses the policy does not allow. */
-  const guardedLookup: LookupFunction = (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '', 4);
-      const list = addresses as unknown as { address: string; family: number }[];
-      const refused = list.find((a) => !addressAllowed(classifyAddress(a.address), policy));
-      if (refused || list.length === 0) {
-        return callback(new AddressRefused(`${hostname} resolves to a refused address (${refused?.address ?? 'none'})`), '', 4);
-      }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
-      const first = list[0] as { address: string; family: number };
-      return callback(null, first.address, first.family);
-    });
+export interface ResolvedAddress {
+  readonly address: string;
+  readonly family: number;
+}
+
+/** Name resolution, behind a seam so tests can make a name resolve to any address. */
+export type Resolver = (hostname: string) => Promise<readonly ResolvedAddress[]>;
+
+const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+
+export function createOutboundHttp(policy: AddressPolicy, options: { resolve?: Resolver } = {}): OutboundHttp {
+  const resolve = options.resolve ?? systemResolver;
+  /**
+   * The lookup of every connection: refuses the name when any address it resolves to is not
+   * allowed (one refused address is enough: the socket could pick it), so the check is on the
+   * address actually connected to, after DNS, not on what the URL said when it was accepted.
+   */
+  const guardedLookup: LookupFunction = (hostname, lookupOptions, callback) => {
+    resolve(hostname).then(
+      (addresses) => {
+        const list = [...addresses];
+        const refused = list.find((a) => !addressAllowed(classifyAddress(a.address), policy));
+        if (refused || list.length === 0) {
+          return callback(new AddressRefused(`${hostname} resolves to a refused address (${refused?.address ?? 'none'})`), '', 4);
+        }
+        if ((lookupOptions as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
+        const first = list[0] as ResolvedAddress;
+        return callback(null, first.address, first.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 4),
+    );
   };
 
   return {
@@ -73,9 +90,14 @@ export function createOutboundHttp(policy: AddressPolicy): OutboundHttp {
           settle({ ok: false, kind: 'CONNECTION_ERROR', error: 'invalid URL', latencyMs: 0 });
           return;
         }
-        const host = url.hostname.replace(/^\[|\]$/g, '');
-        if (isIP(host) !== 0 && !addressAllowed(classifyAddress(host), policy)) {
-          settle({ ok: false, kind: 'ADDRESS_REFUSED', error: `${host} is a refused address`, latencyMs: 0 });
+        // The URL's host by the same rules as when it was accepted (an address literal never
+        // reaches the lookup: the socket connects to it directly); a name is then resolved by the
+        // guarded lookup and every address it resolves to is classified.
+        const host = classifyHost(url.hostname);
+        if (host.kind === 'invalid' || (host.class !== null && !addressAllowed(host.class, policy))) {
+          const why =
+            host.kind === 'invalid' ? 'is not a valid host' : `${host.kind === 'name' ? 'names' : 'is'} a refused address (${host.class})`;
+          settle({ ok: false, kind: 'ADDRESS_REFUSED', error: `${url.hostname} ${why}`, latencyMs: 0 });
           return;
         }
         const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

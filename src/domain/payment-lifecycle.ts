@@ -102,3 +102,42 @@ export function isFinal(state: PaymentState): boolean {
 export function expires(state: PaymentState): boolean {
   return TRANSITIONS.expire.from.includes(state);
 }
+
+/**
+ * What each transition writes besides the state (typed per transition: a transition cannot set
+ * another's columns). The store adds what follows from the table itself: a final state clears the
+ * due time; a payment that will make no more calls (reserve, fail, fail3ds) drops its
+ * makePaymentToken (store/payments.ts `transitionColumns`).
+ */
+export interface TransitionPatches {
+  identifyUser: { readonly userPhone: string; readonly dueAt: string };
+  confirm: { readonly userPhone: string; readonly cardId: string; readonly dueAt: string };
+  reserve: { readonly reservedAmount: number; readonly reservedAt: string; readonly userMessage: string };
+  fail: {
+    readonly failureReason: string;
+    readonly pspErrorId: string | null;
+    readonly pspErrorText: string | null;
+    readonly userMessage: string;
+  };
+  softDecline: {
+    readonly url3dSecure: string;
+    readonly pspErrorId: string | null;
+    readonly pspErrorText: string | null;
+    readonly dueAt: string;
+    readonly userMessage: string;
+  };
+  complete3ds: { readonly dueAt: string };
+  fail3ds: { readonly failureReason: string; readonly userMessage: string };
+  cancelByUser: { readonly userMessage: string };
+  expire: { readonly userMessage: string };
+}
+
+/** Whether the user is being asked for something in this state (the app lists it as pending). */
+export function awaitsUser(state: PaymentState): boolean {
+  return canTransition(state, 'cancelByUser') && !canTransition(state, 'identifyUser');
+}
+
+/** Whether the platform is waiting for the PSP's answer to a makePayment call in this state. */
+export function awaitsPsp(state: PaymentState): boolean {
+  return canTransition(state, 'reserve');
+}

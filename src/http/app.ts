@@ -3,7 +3,7 @@
  * send `/accessToken/get`, `/init/`; psp-facts.md §2.1), body and time limits, redacted
  * structured logs, and the one error handler.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type onRouteHookHandler } from 'fastify';
 import type { Platform } from '../platform.js';
 import { newRowId } from '../store/ids.js';
 import { installApiCallLog } from './api-call-log.js';
@@ -23,7 +23,15 @@ import { pspUpdateStatusRoutes } from './routes/psp-updatestatus.js';
 import { publicAssetRoutes } from './routes/public-assets.js';
 import { walletAppRoutes } from './routes/wallet-app.js';
 
-export async function buildHttpApp(platform: Platform): Promise<FastifyInstance> {
+export interface HttpAppOptions {
+  /**
+   * Sees every route as it is added, before any is registered (Fastify's onRoute hook): the route
+   * table test walks the app's own routes with it (test/control-isolation.test.ts).
+   */
+  readonly onRoute?: onRouteHookHandler;
+}
+
+export async function buildHttpApp(platform: Platform, options: HttpAppOptions = {}): Promise<FastifyInstance> {
   const { config } = platform;
   const app = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
@@ -42,6 +50,7 @@ export async function buildHttpApp(platform: Platform): Promise<FastifyInstance>
     ajv: { customOptions: { coerceTypes: false } },
   });
 
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
   app.decorateRequest('pspContext', null);
   installErrorHandling(app);
   installApiCallLog(app, platform);

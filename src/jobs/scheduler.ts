@@ -47,6 +47,16 @@ export class Scheduler {
     return this.running;
   }
 
+  /**
+   * Resolves once the jobs have run through after this call (a run already going is waited for,
+   * then one more runs): what came due before the call has been processed. Tests wait on this
+   * instead of sleeping.
+   */
+  async idle(): Promise<void> {
+    await this.running;
+    await this.runDue();
+  }
+
   start(intervalMs: number): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.runDue(), intervalMs);

@@ -11,12 +11,13 @@ import { iso } from '../clock.js';
 import { assertNever } from '../domain/errors.js';
 import { osloDate, osloOffsetMinutes } from '../domain/time.js';
 import { applyPendingBatches, type StatusBatchDeps } from '../services/apply-status-batches.js';
-import { statusBatchRepository } from '../store/status-batches.js';
 import type { Scheduler } from './scheduler.js';
 
 export const NIGHTLY_JOB = 'status-batches-nightly';
 /** The nightly batch runs at this hour, Oslo time. */
 export const NIGHTLY_HOUR_OSLO = 2;
+/** How long a process's claim on the nightly run holds (platform clock) before another may take it over. */
+const NIGHTLY_LEASE_MS = 10 * 60_000;
 
 /**
  * The instant of 02:00 Oslo time on an Oslo calendar day (YYYY-MM-DD). On the spring-forward day
@@ -47,13 +48,15 @@ export async function runStatusBatchSchedule(deps: StatusBatchDeps, nowMs: numbe
       return;
     case 'nightly': {
       const night = iso(lastNightlyRunAt(nowMs));
-      const batches = statusBatchRepository(deps.store.db);
-      const last = await batches.lastRun(NIGHTLY_JOB);
-      if (last && last.lastRunFor >= night) return;
+      const batches = deps.repos.statusBatches;
+      // Claimed in the database: one process runs the night; a process that dies in the middle
+      // leaves it to another after the lease.
+      const lease = { nodeId: deps.nodeId, until: iso(nowMs + NIGHTLY_LEASE_MS) };
+      if (!(await batches.claimRun(NIGHTLY_JOB, night, lease, iso(nowMs)))) return;
       // The night's batch takes what was received before 02:00; later batches wait for the next
       // night, also when this run is a catch-up after a restart.
       await applyPendingBatches(deps, { receivedBefore: night });
-      await batches.saveRun(NIGHTLY_JOB, night, iso(deps.clock.now()));
+      await batches.finishRun(NIGHTLY_JOB, night, deps.nodeId, iso(deps.clock.now()));
       return;
     }
     case 'manual':

@@ -1,29 +1,14 @@
 /**
  * Seals secrets that must be kept for a while but never sit in the database in clear
  * (the PSP's makePaymentToken: needed for the TIMEOUT callback up to 10 minutes later, also
- * after a restart). AES-256-GCM with a key kept outside the database: a file next to it
- * (mode 0600), or in memory for `sqlite::memory:`.
+ * after a restart or on another process). AES-256-GCM with a key from configuration
+ * (PLATFORM_SECRET) or, without it, a key created once in the database (platform-keys.ts).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export class SecretBox {
-  private constructor(private readonly key: Buffer) {}
-
-  static inMemory(): SecretBox {
-    return new SecretBox(randomBytes(32));
-  }
-
-  /** Loads the key from `path`, creating it on first start. */
-  static fromKeyFile(path: string): SecretBox {
-    if (existsSync(path)) {
-      const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-      if (key.length !== 32) throw new Error(`${path}: expected a base64 32-byte key`);
-      return new SecretBox(key);
-    }
-    const key = randomBytes(32);
-    writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    return new SecretBox(key);
+  constructor(private readonly key: Buffer) {
+    if (key.length !== 32) throw new Error('a SecretBox key is 32 bytes');
   }
 
   seal(plain: string): string {

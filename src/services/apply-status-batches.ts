@@ -12,11 +12,11 @@ import { iso } from '../clock.js';
 import { assertNever } from '../domain/errors.js';
 import { assertMoneyInvariants, decideStatusItem, type Ledger, type MoneyChange } from '../domain/payment-money.js';
 import type { Platform } from '../platform.js';
-import { type LedgerChange, type NewLogEntry, paymentLedgerRepository } from '../store/payment-ledger.js';
-import { type ItemOutcomeRecord, statusBatchRepository } from '../store/status-batches.js';
+import type { LedgerChange, NewLogEntry } from '../store/payment-ledger.js';
+import type { ItemOutcomeRecord } from '../store/status-batches.js';
 
 /** What the job needs of the platform (it is registered while the platform is being built). */
-export type StatusBatchDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'store' | 'repos'>;
+export type StatusBatchDeps = Pick<Platform, 'config' | 'clock' | 'log' | 'store' | 'repos' | 'nodeId'>;
 
 export interface AppliedBatch {
   readonly batchId: number;
@@ -44,30 +44,23 @@ const ERROR_TEXT_MAX = 2000;
 /** Batches claimed per round of the pending scan. */
 const PENDING_PAGE = 100;
 
-/** One run at a time per database, so batches are applied in the order received. */
-const runs = new WeakMap<object, Promise<unknown>>();
-
 /**
- * Applies every pending batch (received before `receivedBefore`, when given) and answers what it
- * applied. Runs one at a time per platform: a call during a run waits for it, then runs.
+ * Applies every pending batch (received before `receivedBefore`, and of one PSP, when given) and
+ * answers what it applied. Any number of runs may go at once, in this process or others: each
+ * batch is claimed in the database, and a PSP's batch only once its older ones are done
+ * (`StatusBatchRepository.claim`).
  */
-export async function applyPendingBatches(deps: StatusBatchDeps, options: { receivedBefore?: string } = {}): Promise<BatchRun> {
-  const previous = runs.get(deps.store) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(() => applyAll(deps, options.receivedBefore ?? null));
-  runs.set(deps.store, run);
-  try {
-    return await run;
-  } finally {
-    if (runs.get(deps.store) === run) runs.delete(deps.store);
-  }
-}
-
-async function applyAll(deps: StatusBatchDeps, receivedBefore: string | null): Promise<BatchRun> {
-  const batches = statusBatchRepository(deps.store.db);
+export async function applyPendingBatches(
+  deps: StatusBatchDeps,
+  options: { receivedBefore?: string; pspId?: string } = {},
+): Promise<BatchRun> {
+  const receivedBefore = options.receivedBefore ?? null;
+  const pspId = options.pspId ?? null;
+  const batches = deps.repos.statusBatches;
   const done: AppliedBatch[] = [];
   const failed: FailedBatch[] = [];
   for (;;) {
-    const ids = await batches.pendingIds(PENDING_PAGE, receivedBefore);
+    const ids = await batches.pendingIds(PENDING_PAGE, receivedBefore, pspId);
     for (const id of ids) {
       let result: AppliedBatch | null;
       try {
@@ -108,8 +101,8 @@ function errorText(error: unknown): string {
  * transaction rolls back and the caller marks the batch FAILED.
  */
 async function applyBatch(deps: StatusBatchDeps, batchId: number): Promise<AppliedBatch | null> {
-  const batches = statusBatchRepository(deps.store.db);
-  const ledgers = paymentLedgerRepository(deps.store.db);
+  const batches = deps.repos.statusBatches;
+  const ledgers = deps.repos.ledgers;
   return deps.store.db.transaction().execute(async (trx) => {
     const nowMs = deps.clock.now();
     const now = iso(nowMs);

@@ -4,11 +4,11 @@
  * the approval engine, exactly as the landing page and the app do.
  */
 import { iso } from '../clock.js';
+import type { CallbackAttempt } from '../domain/callback-attempt.js';
 import { ApiError } from '../domain/errors.js';
 import { summarize } from '../domain/payment.js';
 import type { Platform } from '../platform.js';
 import { parseSeed, type SeedUser, toUserWithCards } from '../seed.js';
-import type { CallbackAttempt } from '../store/callback-attempts.js';
 import { statusItemsOfPayment } from './status-batch-report.js';
 
 export async function resolvePayment(platform: Platform, pspId: string | undefined, pspTransactionId: string) {
@@ -36,7 +36,7 @@ const attemptView = (a: CallbackAttempt) => ({
 
 /** The payment's full internal state, its timeline and its callback attempts. */
 export async function paymentView(platform: Platform, pspId: string | undefined, pspTransactionId: string) {
-  const p = await platform.engine.current(await resolvePayment(platform, pspId, pspTransactionId));
+  const p = await platform.paymentReads.current(await resolvePayment(platform, pspId, pspTransactionId));
   const [events, attempts, log, statusUpdates] = await Promise.all([
     platform.repos.payments.events(p.id),
     platform.repos.callbacks.ofPayment(p.id),
@@ -82,13 +82,13 @@ export async function approveAsUser(
   options: { phoneNumber?: string; cardId?: string },
 ) {
   const p = await resolvePayment(platform, pspId, pspTransactionId);
-  await platform.engine.approve(p.id, options);
+  await platform.userActions.approve(p.id, options);
   return paymentView(platform, pspId, pspTransactionId);
 }
 
 export async function cancelAsUser(platform: Platform, pspId: string | undefined, pspTransactionId: string) {
   const p = await resolvePayment(platform, pspId, pspTransactionId);
-  await platform.engine.cancel(p.id, 'control API');
+  await platform.userActions.cancel(p.id, 'control API');
   return paymentView(platform, pspId, pspTransactionId);
 }
 

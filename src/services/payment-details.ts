@@ -21,7 +21,7 @@ export interface PaymentDetails {
 }
 
 export async function getPaymentDetails(platform: Platform, pspId: string, pspTransactionId: string): Promise<PaymentDetails> {
-  const payment = await platform.engine.findByPspTransactionId(pspId, pspTransactionId);
+  const payment = await platform.paymentReads.findByPspTransactionId(pspId, pspTransactionId);
   if (!payment) throw new ApiError('PAYMENT_NOT_FOUND');
   const log = await platform.repos.payments.log(payment.id);
   return {

@@ -14,7 +14,7 @@ import { iso } from '../clock.js';
 import { ApiError } from '../domain/errors.js';
 import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
-import { type StatusItemRecord, statusBatchRepository } from '../store/status-batches.js';
+import type { StatusItemRecord } from '../store/status-batches.js';
 
 /** The answer to every valid batch (§2.8). */
 export const UPDATE_STATUS_ACCEPTED_BODY = JSON.stringify({ responseInfo: { responseCode: '9000', responseMessage: 'SUCCESS' } });
@@ -53,7 +53,7 @@ export async function receiveStatusBatch(
 ): Promise<ReceivedBatch> {
   const { repos, clock, config, store } = platform;
   const { pspId, idempotencyKey } = input;
-  const batches = statusBatchRepository(store.db);
+  const batches = repos.statusBatches;
   const bodySha256 = batchSha256(input.items);
 
   if (idempotencyKey) {

@@ -5,7 +5,7 @@
 import { REJECTIONS, type RejectionCode } from '../domain/payment-money.js';
 import { NIGHTLY_JOB } from '../jobs/status-batch-job.js';
 import type { Platform } from '../platform.js';
-import { type StatusBatch, statusBatchRepository } from '../store/status-batches.js';
+import type { StatusBatch } from '../store/status-batches.js';
 
 export interface RejectedItemView {
   /** The item's index in the request's `transactions` array. */
@@ -44,11 +44,11 @@ export interface StatusBatchView {
 const reasonOf = (code: RejectionCode): string => REJECTIONS[code]?.message ?? code;
 
 export async function statusBatchView(
-  platform: Pick<Platform, 'store'>,
+  platform: Pick<Platform, 'repos'>,
   batch: StatusBatch,
   rejected: { limit: number; offset: number },
 ): Promise<StatusBatchView> {
-  const repository = statusBatchRepository(platform.store.db);
+  const repository = platform.repos.statusBatches;
   const rows = batch.rejectedCount > 0 ? await repository.rejectedItems(batch.id, rejected.limit, rejected.offset) : [];
   return {
     id: batch.id,
@@ -91,10 +91,10 @@ export interface StatusBatchList {
 
 /** Batches, newest first; each with up to `rejectedLimit` of its rejected items. */
 export async function listStatusBatches(
-  platform: Pick<Platform, 'store' | 'config'>,
+  platform: Pick<Platform, 'repos' | 'config'>,
   options: { pspId: string | null; limit: number; offset: number; rejectedLimit: number },
 ): Promise<StatusBatchList> {
-  const repository = statusBatchRepository(platform.store.db);
+  const repository = platform.repos.statusBatches;
   const batches = await repository.list(options);
   const lastRun = await repository.lastRun(NIGHTLY_JOB);
   return {
@@ -134,7 +134,7 @@ export async function statusItemsOfPayment(
 ): Promise<PaymentStatusItemView[]> {
   const payment = await platform.repos.payments.findById(paymentId);
   if (!payment) return [];
-  const items = await statusBatchRepository(platform.store.db).itemsOfPayment(payment.pspId, payment.pspTransactionId);
+  const items = await platform.repos.statusBatches.itemsOfPayment(payment.pspId, payment.pspTransactionId);
   return items.map((i) => ({
     batchId: i.batchId,
     index: i.seq,

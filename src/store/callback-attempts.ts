@@ -1,40 +1,32 @@
 /**
  * makePayment attempts: the outbox row committed with the state change, then the record of
  * what happened (when, latency, HTTP status, parsed answer, error). No secret is ever written.
+ *
+ * Who makes a call is decided here, in the database (docs/ARCHITECTURE.md "Where coordination
+ * lives"): an attempt is claimed with a conditional write that sets `claimed_by` and `lease_until`
+ * (a lease on the platform's clock); only the holder of a live lease completes it; an attempt whose
+ * lease ran out is cut off, and `abandonCutOff` ends it for whoever finds it first.
+ *
+ * `attempt_no` is the payment's next number, computed in the INSERT: every enqueue runs in a
+ * transaction that has already written the payment's row (its transition, or `lockPayment`), so
+ * the row's lock (PostgreSQL) or the database's write lock (SQLite) orders them; the unique
+ * constraint (payment_id, attempt_no) would refuse a duplicate.
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { AttemptResult, AttemptStatus, CallbackAttempt, Lease } from '../domain/callback-attempt.js';
 import type { CallbackOutcome, CallbackPaymentState } from '../domain/make-payment.js';
 import type { CallbackAttemptsTable, Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-
-export interface CallbackAttempt {
-  readonly id: string;
-  readonly paymentId: string;
-  readonly attemptNo: number;
-  readonly paymentState: CallbackPaymentState;
-  readonly status: 'PENDING' | 'IN_FLIGHT' | 'DONE';
-  readonly createdAt: string;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-  readonly latencyMs: number | null;
-  readonly httpStatus: number | null;
-  readonly contentType: string | null;
-  readonly outcome: CallbackOutcome | null;
-  readonly response: unknown;
-  readonly error: string | null;
-  readonly tokenType: string | null;
-  readonly tokenLast4: string | null;
-  readonly bin: string | null;
-  readonly eci: string | null;
-}
 
 const toAttempt = (r: Selectable<CallbackAttemptsTable>): CallbackAttempt => ({
   id: r.id,
   paymentId: r.payment_id,
   attemptNo: r.attempt_no,
   paymentState: r.payment_state as CallbackPaymentState,
-  status: r.status as CallbackAttempt['status'],
+  status: r.status as AttemptStatus,
+  claimedBy: r.claimed_by,
+  leaseUntil: r.lease_until,
   createdAt: r.created_at,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
@@ -50,45 +42,20 @@ const toAttempt = (r: Selectable<CallbackAttemptsTable>): CallbackAttempt => ({
   eci: r.eci,
 });
 
-export interface AttemptResult {
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly latencyMs: number;
-  readonly httpStatus: number | null;
-  readonly contentType: string | null;
-  readonly outcome: CallbackOutcome;
-  readonly response: unknown;
-  readonly error: string | null;
-  readonly token: { type: string; last4: string; bin: string; eci: string } | null;
+export interface NewAttempt {
+  readonly id: string;
+  readonly paymentId: string;
+  readonly paymentState: CallbackPaymentState;
 }
 
 export class CallbackAttemptRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** The outbox row: committed in the same transaction as the state change. */
-  async enqueue(trx: Db, a: { id: string; paymentId: string; paymentState: CallbackPaymentState; createdAt: string }): Promise<number> {
-    const last = await trx
-      .selectFrom('callback_attempts')
-      .select((eb) => eb.fn.max('attempt_no').as('n'))
-      .where('payment_id', '=', a.paymentId)
-      .executeTakeFirst();
-    const attemptNo = Number(last?.n ?? 0) + 1;
-    await trx
-      .insertInto('callback_attempts')
-      .values({
-        id: a.id,
-        payment_id: a.paymentId,
-        attempt_no: attemptNo,
-        payment_state: a.paymentState,
-        status: 'PENDING',
-        created_at: a.createdAt,
-      })
-      .execute();
-    return attemptNo;
-  }
-
-  /** Bulk form of `enqueue` (the expiry sweep): one pending notification per payment. */
-  async enqueueMany(trx: Db, rows: readonly { id: string; paymentId: string; paymentState: CallbackPaymentState }[], createdAt: string) {
+  /**
+   * Outbox rows, committed in the same transaction as the state change: claimed by `lease` (the
+   * process that will make the calls at once), or PENDING for any process to claim.
+   */
+  async enqueue(trx: Db, rows: readonly NewAttempt[], createdAt: string, lease: Lease | null): Promise<void> {
     for (let i = 0; i < rows.length; i += 500) {
       const chunk = rows.slice(i, i + 500);
       const last = await trx
@@ -105,32 +72,43 @@ export class CallbackAttemptRepository {
       await trx
         .insertInto('callback_attempts')
         .values(
-          chunk.map((r) => ({
-            id: r.id,
-            payment_id: r.paymentId,
-            attempt_no: (lastNo.get(r.paymentId) ?? 0) + 1,
-            payment_state: r.paymentState,
-            status: 'PENDING',
-            created_at: createdAt,
-          })),
+          chunk.map((r) => {
+            const attemptNo = (lastNo.get(r.paymentId) ?? 0) + 1;
+            lastNo.set(r.paymentId, attemptNo);
+            return {
+              id: r.id,
+              payment_id: r.paymentId,
+              attempt_no: attemptNo,
+              payment_state: r.paymentState,
+              status: lease ? 'IN_FLIGHT' : 'PENDING',
+              claimed_by: lease?.nodeId ?? null,
+              lease_until: lease?.until ?? null,
+              started_at: lease ? createdAt : null,
+              created_at: createdAt,
+            };
+          }),
         )
         .execute();
     }
   }
 
-  /** Claims a pending attempt for sending. False when someone else claimed it (at most one call). */
-  async claim(id: string, startedAt: string): Promise<boolean> {
+  /** Claims a PENDING attempt for sending. False when another process claimed it (at most one call). */
+  async claim(id: string, lease: Lease, startedAt: string): Promise<boolean> {
     const r = await this.db
       .updateTable('callback_attempts')
-      .set({ status: 'IN_FLIGHT', started_at: startedAt })
+      .set({ status: 'IN_FLIGHT', started_at: startedAt, claimed_by: lease.nodeId, lease_until: lease.until })
       .where('id', '=', id)
       .where('status', '=', 'PENDING')
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async complete(trx: Db, id: string, result: AttemptResult): Promise<void> {
-    await trx
+  /**
+   * Records the call's result. Conditional: only the holder (`nodeId`) of a lease still live at
+   * `nowIso` completes; false when the lease ran out or the attempt was taken over.
+   */
+  async complete(trx: Db, id: string, nodeId: string, nowIso: string, result: AttemptResult): Promise<boolean> {
+    const r = await trx
       .updateTable('callback_attempts')
       .set({
         status: 'DONE',
@@ -148,30 +126,31 @@ export class CallbackAttemptRepository {
         eci: result.token?.eci ?? null,
       })
       .where('id', '=', id)
-      .execute();
-  }
-
-  /**
-   * Ends an attempt whose call was cut off (the platform stopped while it was in flight) as
-   * `ABANDONED`. Conditional: false when the attempt is no longer in flight.
-   */
-  async abandonInFlight(trx: Db, id: string, finishedAt: string, error: string): Promise<boolean> {
-    const r = await trx
-      .updateTable('callback_attempts')
-      .set({ status: 'DONE', finished_at: finishedAt, latency_ms: 0, outcome: 'ABANDONED', error })
-      .where('id', '=', id)
       .where('status', '=', 'IN_FLIGHT')
+      .where('claimed_by', '=', nodeId)
+      .where('lease_until', '>', nowIso)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async ofPayment(paymentId: string): Promise<CallbackAttempt[]> {
-    const rows = await this.db
-      .selectFrom('callback_attempts')
-      .selectAll()
-      .where('payment_id', '=', paymentId)
-      .orderBy('attempt_no')
-      .execute();
+  /**
+   * Ends an attempt that was cut off as `ABANDONED`: PENDING (committed, never claimed — an
+   * ACCEPTED call's cryptogram existed only in the memory of the process that died), or IN_FLIGHT
+   * with a lease that ran out by `nowIso`. Conditional: false when the attempt is done or its lease
+   * is still live.
+   */
+  async abandonCutOff(trx: Db, id: string, nowIso: string, error: string): Promise<boolean> {
+    const r = await trx
+      .updateTable('callback_attempts')
+      .set({ status: 'DONE', finished_at: nowIso, latency_ms: 0, outcome: 'ABANDONED', error })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('status', '=', 'PENDING'), eb.and([eb('status', '=', 'IN_FLIGHT'), eb('lease_until', '<=', nowIso)])]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async ofPayment(paymentId: string, trx: Db = this.db): Promise<CallbackAttempt[]> {
+    const rows = await trx.selectFrom('callback_attempts').selectAll().where('payment_id', '=', paymentId).orderBy('attempt_no').execute();
     return rows.map(toAttempt);
   }
 
@@ -180,15 +159,30 @@ export class CallbackAttemptRepository {
     return row ? toAttempt(row) : null;
   }
 
-  /** Attempts committed but not sent (or cut off by a restart), oldest first. */
-  async listUnfinished(limit: number): Promise<CallbackAttempt[]> {
+  /**
+   * Notification attempts (TIMEOUT / USER_CANCEL) that need someone: PENDING ones, and IN_FLIGHT
+   * ones whose lease ran out by `nowIso` (cut off), oldest first.
+   */
+  async listUnclaimedNotifications(nowIso: string, limit: number): Promise<CallbackAttempt[]> {
     const rows = await this.db
       .selectFrom('callback_attempts')
       .selectAll()
-      .where('status', 'in', ['PENDING', 'IN_FLIGHT'])
+      .where('payment_state', '!=', 'ACCEPTED')
+      .where((eb) => eb.or([eb('status', '=', 'PENDING'), eb.and([eb('status', '=', 'IN_FLIGHT'), eb('lease_until', '<=', nowIso)])]))
       .orderBy('created_at')
       .limit(limit)
       .execute();
     return rows.map(toAttempt);
+  }
+
+  /** Whether any attempt is PENDING or IN_FLIGHT (`platform.idle()`). */
+  async anyOpen(): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('callback_attempts')
+      .select('id')
+      .where('status', 'in', ['PENDING', 'IN_FLIGHT'])
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 }

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { MerchantChanges } from '../domain/merchant-rules.js';
 import type { Merchant, MerchantAddress, MerchantStatus } from '../domain/parties.js';
+import { prepareQuery } from './prepared.js';
 import type { Database, MerchantsTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -47,24 +48,20 @@ export const toMerchantRow = (m: Merchant): MerchantsTable => ({
 });
 
 /**
- * Every PSP API call names its sales unit, so `findByMsn` is served from memory after the first
- * read. This repository is the only writer of `merchants` and forgets a sales unit whenever it
- * writes it; a miss is never cached (a sales unit created in a transaction that rolls back is not
- * seen). One process owns the database (a shared database would need this cache to go).
+ * Every PSP API call names its sales unit: `findByMsn` is a query compiled once (prepared.ts) on the
+ * primary key, not a cache in the process's memory — another process on the same database may
+ * deactivate a sales unit, and a deactivated one must be refused at once everywhere.
  */
 export class MerchantRepository {
-  private readonly byMsn = new Map<string, Merchant>();
+  private readonly rowByMsn;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>) {
+    this.rowByMsn = prepareQuery((msn: string) => db.selectFrom('merchants').selectAll().where('merchant_serial_number', '=', msn));
+  }
 
   async findByMsn(msn: string): Promise<Merchant | null> {
-    const cached = this.byMsn.get(msn);
-    if (cached) return cached;
-    const row = await this.db.selectFrom('merchants').selectAll().where('merchant_serial_number', '=', msn).executeTakeFirst();
-    if (!row) return null;
-    const merchant = toMerchant(row);
-    this.byMsn.set(msn, merchant);
-    return merchant;
+    const [row] = await this.rowByMsn(this.db, msn);
+    return row ? toMerchant(row) : null;
   }
 
   async listByPsp(pspId: string): Promise<Merchant[]> {
@@ -121,7 +118,6 @@ export class MerchantRepository {
       .where('psp_id', '=', pspId)
       .where('status', '<>', 'DEACTIVATED' satisfies MerchantStatus)
       .executeTakeFirst();
-    this.byMsn.delete(msn);
     if (Number(result.numUpdatedRows) === 1) return 'updated';
     return (await this.findOwned(pspId, msn)) ? 'deactivated' : 'not-found';
   }
@@ -139,7 +135,6 @@ export class MerchantRepository {
       .where('created_at', '<=', createdAtOrBeforeIso)
       .returning('merchant_serial_number')
       .execute();
-    for (const row of rows) this.byMsn.delete(row.merchant_serial_number);
     return rows.map((r) => r.merchant_serial_number);
   }
 
@@ -151,7 +146,6 @@ export class MerchantRepository {
       .where('merchant_serial_number', '=', m.merchantSerialNumber)
       .executeTakeFirst();
     const row = toMerchantRow(m);
-    this.byMsn.delete(m.merchantSerialNumber);
     if (!existing) {
       await this.db.insertInto('merchants').values(row).execute();
       return true;
@@ -164,7 +158,6 @@ export class MerchantRepository {
       .set({ ...compare, updated_at: row.updated_at })
       .where('merchant_serial_number', '=', m.merchantSerialNumber)
       .execute();
-    this.byMsn.delete(m.merchantSerialNumber);
     return true;
   }
 }

@@ -9,6 +9,7 @@ import { m002_callbacks } from './migrations/002-callbacks.js';
 import { m003_status_batches } from './migrations/003-status-batches.js';
 import { m005_api_calls } from './migrations/005-api-calls.js';
 import { m006_status_batch_failures } from './migrations/006-status-batch-failures.js';
+import { m007_coordination } from './migrations/007-coordination.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -16,6 +17,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '003_status_batches': m003_status_batches,
   '005_api_calls': m005_api_calls,
   '006_status_batch_failures': m006_status_batch_failures,
+  '007_coordination': m007_coordination,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -236,15 +236,3 @@ export class PaymentLedgerRepository {
     }
   }
 }
-
-const repositories = new WeakMap<Kysely<Database>, PaymentLedgerRepository>();
-
-/** The ledger repository of a store (one per database handle, for its compiled statements). */
-export function paymentLedgerRepository(db: Kysely<Database>): PaymentLedgerRepository {
-  let repository = repositories.get(db);
-  if (!repository) {
-    repository = new PaymentLedgerRepository(db);
-    repositories.set(db, repository);
-  }
-  return repository;
-}

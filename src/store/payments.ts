@@ -5,9 +5,10 @@
  * (timer, app, PSP) got there first, and the caller is told so.
  */
 import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
+import { assertNever } from '../domain/errors.js';
 import type { Ore } from '../domain/money.js';
 import type { LogOperation, Payment, PaymentLogEntry } from '../domain/payment.js';
-import { type PaymentState, TRANSITIONS, type Transition } from '../domain/payment-lifecycle.js';
+import { isFinal, type PaymentState, TRANSITIONS, type Transition, type TransitionPatches } from '../domain/payment-lifecycle.js';
 import { prepareInsert, prepareQuery } from './prepared.js';
 import type { Database, PaymentsTable } from './schema.js';
 
@@ -69,24 +70,6 @@ export interface NewPayment {
   readonly userPhone: string | null;
   readonly createdAt: string;
 }
-
-/** Columns a transition may set besides the state. */
-export type TransitionPatch = Partial<
-  Pick<
-    Updateable<PaymentsTable>,
-    | 'due_at'
-    | 'user_phone'
-    | 'card_id'
-    | 'failure_reason'
-    | 'psp_error_id'
-    | 'psp_error_text'
-    | 'user_message'
-    | 'url_3d_secure'
-    | 'reserved_ore'
-    | 'reserved_at'
-    | 'make_payment_token_sealed'
-  >
->;
 
 /** The columns `insert` sets; the others start at their defaults. */
 const INSERT_COLUMNS = [
@@ -262,11 +245,17 @@ export class PaymentRepository {
    * the payment was not in one of the transition's `from` states (a race or a repeat), or its due
    * time forbids the transition (`TRANSITIONS[…].due`).
    */
-  async transition(trx: Db, id: string, transition: Transition, nowIso: string, patch: TransitionPatch = {}): Promise<Payment | null> {
+  async transition<T extends Transition>(
+    trx: Db,
+    id: string,
+    transition: T,
+    nowIso: string,
+    patch: TransitionPatches[T],
+  ): Promise<Payment | null> {
     const { from, to, due } = TRANSITIONS[transition];
     let update = trx
       .updateTable('payments')
-      .set({ ...patch, state: to, updated_at: nowIso })
+      .set({ ...transitionColumns(transition, patch), state: to, updated_at: nowIso })
       .where('id', '=', id)
       .where('state', 'in', [...from]);
     // The due time is part of the guard (§2.13): a user action after it loses to expiry even
@@ -277,6 +266,14 @@ export class PaymentRepository {
     if (Number(result.numUpdatedRows) === 0) return null;
     await this.appendEvent(trx, id, nowIso, `state:${to}`, { transition });
     return this.findById(id, trx);
+  }
+
+  /**
+   * Takes the payment's row lock for the rest of the transaction (PostgreSQL; SQLite's write lock
+   * is the database's), for a write that numbers the payment's rows without changing the payment.
+   */
+  async lock(trx: Db, id: string): Promise<void> {
+    await trx.updateTable('payments').set({ id }).where('id', '=', id).execute();
   }
 
   /**
@@ -354,6 +351,11 @@ export class PaymentRepository {
     return rows.map((r) => ({ id: r.id, state: r.state as PaymentState }));
   }
 
+  /** Drops a due time left on a state that has none (conditional on the state). */
+  async clearDueTime(id: string, state: PaymentState): Promise<void> {
+    await this.db.updateTable('payments').set({ due_at: null }).where('id', '=', id).where('state', '=', state).execute();
+  }
+
   /** A user's payments, newest first (the simulated app's request list and history). */
   async listByUser(phoneNumber: string, limit: number): Promise<Payment[]> {
     const rows = await this.db
@@ -365,5 +367,64 @@ export class PaymentRepository {
       .limit(limit)
       .execute();
     return rows.map(toPayment);
+  }
+}
+
+/** The columns a transition writes: its typed patch, and what the lifecycle table implies. */
+function transitionColumns<T extends Transition>(transition: T, patch: TransitionPatches[T]): Updateable<PaymentsTable> {
+  const t = transition as Transition;
+  const implied: Updateable<PaymentsTable> = isFinal(TRANSITIONS[t].to) ? { due_at: null } : {};
+  switch (t) {
+    case 'identifyUser': {
+      const p = patch as TransitionPatches['identifyUser'];
+      return { user_phone: p.userPhone, due_at: p.dueAt };
+    }
+    case 'confirm': {
+      const p = patch as TransitionPatches['confirm'];
+      return { user_phone: p.userPhone, card_id: p.cardId, due_at: p.dueAt };
+    }
+    case 'reserve': {
+      const p = patch as TransitionPatches['reserve'];
+      return {
+        ...implied,
+        reserved_ore: p.reservedAmount,
+        reserved_at: p.reservedAt,
+        user_message: p.userMessage,
+        make_payment_token_sealed: null,
+      };
+    }
+    case 'fail': {
+      const p = patch as TransitionPatches['fail'];
+      return {
+        ...implied,
+        failure_reason: p.failureReason,
+        psp_error_id: p.pspErrorId,
+        psp_error_text: p.pspErrorText,
+        user_message: p.userMessage,
+        make_payment_token_sealed: null,
+      };
+    }
+    case 'softDecline': {
+      const p = patch as TransitionPatches['softDecline'];
+      return {
+        url_3d_secure: p.url3dSecure,
+        psp_error_id: p.pspErrorId,
+        psp_error_text: p.pspErrorText,
+        due_at: p.dueAt,
+        user_message: p.userMessage,
+      };
+    }
+    case 'complete3ds':
+      return { due_at: (patch as TransitionPatches['complete3ds']).dueAt };
+    case 'fail3ds': {
+      const p = patch as TransitionPatches['fail3ds'];
+      return { ...implied, failure_reason: p.failureReason, user_message: p.userMessage, make_payment_token_sealed: null };
+    }
+    case 'cancelByUser':
+      return { ...implied, user_message: (patch as TransitionPatches['cancelByUser']).userMessage };
+    case 'expire':
+      return { ...implied, user_message: (patch as TransitionPatches['expire']).userMessage };
+    default:
+      return assertNever(t, 'transition');
   }
 }

@@ -154,6 +154,22 @@ export interface CallbackAttemptsTable {
   token_last4: string | null;
   bin: string | null;
   eci: string | null;
+  /** Migration 007: the node that makes the call, and until when its claim holds (platform clock). */
+  claimed_by: string | null;
+  lease_until: string | null;
+}
+
+/** Migration 007: the control API's clock offset (one row, id 1). */
+export interface PlatformClockTable {
+  id: number;
+  offset_ms: number;
+}
+
+/** Migration 007: keys shared by every process on this database (base64). */
+export interface PlatformKeysTable {
+  name: string;
+  key_base64: string;
+  created_at: string;
 }
 
 export interface Database {
@@ -167,4 +183,6 @@ export interface Database {
   payment_events: PaymentEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   callback_attempts: CallbackAttemptsTable;
+  platform_clock: PlatformClockTable;
+  platform_keys: PlatformKeysTable;
 }

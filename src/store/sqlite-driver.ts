@@ -142,7 +142,11 @@ export class GroupCommitDriver implements Driver {
   private openGroup(): void {
     if (this.failure) throw new Error('the database is unavailable: a sync to disk failed', { cause: this.failure });
     if (!this.group) {
-      this.connection.exec('BEGIN');
+      // IMMEDIATE: the group takes the database's write lock when it opens (waiting up to the busy
+      // timeout for another process's group), so a transaction that reads and then writes never
+      // fails to upgrade a stale read snapshot (SQLITE_BUSY_SNAPSHOT) when two processes share
+      // the file.
+      this.connection.exec('BEGIN IMMEDIATE');
       this.group = newGroup();
     }
   }

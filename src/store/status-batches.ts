@@ -4,7 +4,8 @@
  * written 500 rows per INSERT (compiled once per full chunk, see ChunkStatements); a batch is claimed for applying with a conditional write
  * (`UPDATE … WHERE id = ? AND state = 'PENDING'`), so two runners never apply it twice.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import type { Lease } from '../domain/callback-attempt.js';
 import type { Ore } from '../domain/money.js';
 import type { LogOperation } from '../domain/payment.js';
 import type { OperationStatus, RejectionCode } from '../domain/payment-money.js';
@@ -12,7 +13,8 @@ import { CHUNK, ChunkStatements } from './payment-ledger.js';
 import type { Database } from './schema.js';
 
 export interface StatusBatchesTable {
-  id: number;
+  /** Assigned by the database (SQLite's rowid; an identity column elsewhere), in the order received. */
+  id: Generated<number>;
   psp_id: string;
   merchant_serial_number: string | null;
   received_at: string;
@@ -57,6 +59,9 @@ export interface ScheduledRunsTable {
   job: string;
   last_run_for: string;
   ran_at: string;
+  /** Migration 007: the node running the job now, and until when its claim holds. */
+  claimed_by: string | null;
+  lease_until: string | null;
 }
 
 /** The tables of migration 003 (kept here, next to their only repository). */
@@ -138,7 +143,7 @@ export interface PaymentStatusItem extends StatusItemRecord {
   readonly decidedAt: string | null;
 }
 
-const toBatch = (r: StatusBatchesTable): StatusBatch => ({
+const toBatch = (r: Selectable<StatusBatchesTable>): StatusBatch => ({
   id: r.id,
   pspId: r.psp_id,
   merchantSerialNumber: r.merchant_serial_number,
@@ -193,15 +198,9 @@ export class StatusBatchRepository {
     },
   ): Promise<number> {
     const db = withStatusTables(trx);
-    const last = await db
-      .selectFrom('status_batches')
-      .select((eb) => eb.fn.max('id').as('id'))
-      .executeTakeFirst();
-    const id = Number(last?.id ?? 0) + 1;
-    await db
+    const { id } = await db
       .insertInto('status_batches')
       .values({
-        id,
         psp_id: batch.pspId,
         merchant_serial_number: batch.merchantSerialNumber,
         received_at: batch.receivedAt,
@@ -217,7 +216,8 @@ export class StatusBatchRepository {
         failed_at: null,
         error: null,
       })
-      .execute();
+      .returning('id')
+      .executeTakeFirstOrThrow();
     if (batch.duplicateOf !== null) return id;
     for (let start = 0; start < batch.items.length; start += CHUNK) {
       const rows = batch.items.slice(start, start + CHUNK).map((item, i) => ({
@@ -251,24 +251,43 @@ export class StatusBatchRepository {
     return id;
   }
 
-  /** Ids of pending batches in the order received (optionally only those received before `beforeIso`). */
-  async pendingIds(limit: number, beforeIso: string | null = null): Promise<number[]> {
+  /**
+   * Ids of pending batches in the order received (optionally only those received before
+   * `beforeIso`, and only one PSP's).
+   */
+  async pendingIds(limit: number, beforeIso: string | null = null, pspId: string | null = null): Promise<number[]> {
     let q = this.db.selectFrom('status_batches').select('id').where('state', '=', 'PENDING');
     if (beforeIso !== null) q = q.where('received_at', '<', beforeIso);
+    if (pspId !== null) q = q.where('psp_id', '=', pspId);
     const rows = await q.orderBy('id').limit(limit).execute();
     return rows.map((r) => r.id);
   }
 
   /**
    * Claims a pending batch for applying (conditional write): returns its PSP, or null when it is
-   * not pending any more (another runner applied it).
+   * not pending any more (another runner applied it) or an older batch of the same PSP is still
+   * pending — so a PSP's batches are applied in the order received whichever process runs them:
+   * the database says so, not a queue in one process's memory.
    */
   async claim(trx: AnyDb, batchId: number, nowIso: string): Promise<{ pspId: string } | null> {
-    const row = await withStatusTables(trx)
-      .updateTable('status_batches')
+    const db = withStatusTables(trx);
+    const row = await db
+      .updateTable('status_batches as b')
       .set({ state: 'APPLIED', applied_at: nowIso })
-      .where('id', '=', batchId)
-      .where('state', '=', 'PENDING')
+      .where('b.id', '=', batchId)
+      .where('b.state', '=', 'PENDING')
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('status_batches as older')
+              .select('older.id')
+              .whereRef('older.psp_id', '=', 'b.psp_id')
+              .whereRef('older.id', '<', 'b.id')
+              .where('older.state', '=', 'PENDING'),
+          ),
+        ),
+      )
       .returning('psp_id')
       .executeTakeFirst();
     return row ? { pspId: row.psp_id } : null;
@@ -288,12 +307,13 @@ export class StatusBatchRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Puts a FAILED batch back in the queue (conditional write); false when it was not FAILED. */
-  async requeueFailed(batchId: number): Promise<boolean> {
+  /** Puts the PSP's FAILED batch back in the queue (conditional write: its PSP and FAILED). */
+  async requeueFailed(batchId: number, pspId: string): Promise<boolean> {
     const result = await this.db
       .updateTable('status_batches')
       .set({ state: 'PENDING', failed_at: null, error: null })
       .where('id', '=', batchId)
+      .where('psp_id', '=', pspId)
       .where('state', '=', 'FAILED')
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
@@ -438,30 +458,43 @@ export class StatusBatchRepository {
   }
 
   async lastRun(job: string): Promise<{ lastRunFor: string; ranAt: string } | null> {
-    const row = await this.db.selectFrom('scheduled_runs').select(['last_run_for', 'ran_at']).where('job', '=', job).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('scheduled_runs')
+      .select(['last_run_for', 'ran_at'])
+      .where('job', '=', job)
+      .where('last_run_for', '!=', '')
+      .executeTakeFirst();
     return row ? { lastRunFor: row.last_run_for, ranAt: row.ran_at } : null;
   }
 
-  async saveRun(job: string, lastRunFor: string, ranAt: string): Promise<void> {
+  /**
+   * Claims the run of `job` for `runFor` (conditional write): true when it has not run for
+   * `runFor` yet and nobody holds a live lease on it. A process that dies during the run leaves it
+   * to another after the lease.
+   */
+  async claimRun(job: string, runFor: string, lease: Lease, nowIso: string): Promise<boolean> {
     await this.db
       .insertInto('scheduled_runs')
-      .values({ job, last_run_for: lastRunFor, ran_at: ranAt })
-      .onConflict((oc) => oc.column('job').doUpdateSet({ last_run_for: lastRunFor, ran_at: ranAt }))
+      .values({ job, last_run_for: '', ran_at: '', claimed_by: null, lease_until: null })
+      .onConflict((oc) => oc.column('job').doNothing())
+      .execute();
+    const result = await this.db
+      .updateTable('scheduled_runs')
+      .set({ claimed_by: lease.nodeId, lease_until: lease.until })
+      .where('job', '=', job)
+      .where('last_run_for', '<', runFor)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', nowIso)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Records the claimed run as done for `runFor` and releases the claim (only the holder's). */
+  async finishRun(job: string, runFor: string, nodeId: string, ranAt: string): Promise<void> {
+    await this.db
+      .updateTable('scheduled_runs')
+      .set({ last_run_for: runFor, ran_at: ranAt, claimed_by: null, lease_until: null })
+      .where('job', '=', job)
+      .where('claimed_by', '=', nodeId)
       .execute();
   }
-}
-
-const repositories = new WeakMap<Kysely<Database>, StatusBatchRepository>();
-
-/**
- * The repository of a store (one per database handle). It is not in `platform.repos`, so that the
- * status batch part needs nothing from platform.ts but its job registration.
- */
-export function statusBatchRepository(db: Kysely<Database>): StatusBatchRepository {
-  let repository = repositories.get(db);
-  if (!repository) {
-    repository = new StatusBatchRepository(db);
-    repositories.set(db, repository);
-  }
-  return repository;
 }

@@ -15,12 +15,16 @@ export async function reserveForTest(platform: TestPlatform | Platform, pspId: s
   assert.ok(payment, `no payment ${pspTransactionId} of PSP ${pspId}`);
   const now = iso(clock.now());
   return store.db.transaction().execute(async (trx) => {
-    assert.ok(await repos.payments.transition(trx, payment.id, 'confirm', now), `cannot confirm ${payment.state}`);
+    const confirmed = await repos.payments.transition(trx, payment.id, 'confirm', now, {
+      userPhone: '91234567',
+      cardId: 'test-card',
+      dueAt: now,
+    });
+    assert.ok(confirmed, `cannot confirm ${payment.state}`);
     const reserved = await repos.payments.transition(trx, payment.id, 'reserve', now, {
-      reserved_ore: payment.amount,
-      reserved_at: now,
-      due_at: null,
-      make_payment_token_sealed: null,
+      reservedAmount: payment.amount,
+      reservedAt: now,
+      userMessage: 'Payment approved.',
     });
     assert.ok(reserved, 'cannot reserve');
     await repos.payments.appendLog(trx, payment.id, {

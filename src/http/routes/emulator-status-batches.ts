@@ -1,11 +1,13 @@
 /**
- * Control API: status batches (test profile only; docs/status-updates.md).
- *   GET  /_emulator/status-batches        batches, newest first, with counts and rejected items
- *                                         (`limit`, `offset`, `rejectedLimit`; `Psp-Id` filters)
+ * Control API: status batches (test profile only; docs/status-updates.md). Every route is per PSP
+ * (http/control-scope.ts): `Psp-Id` is required, and another PSP's batch answers exactly like an
+ * unknown one (404), for reading, retrying and running alike.
+ *   GET  /_emulator/status-batches        the PSP's batches, newest first, with counts and
+ *                                         rejected items (`limit`, `offset`, `rejectedLimit`)
  *   GET  /_emulator/status-batches/{id}   one batch, its rejected items paged
  *                                         (`rejectedLimit`, `rejectedOffset`)
- *   POST /_emulator/status-batches/run    applies every pending batch now and answers with them
- *                                         (`applied`, and `failed`: those whose application threw)
+ *   POST /_emulator/status-batches/run    applies the PSP's pending batches now and answers with
+ *                                         them (`applied`, and `failed`: those whose application threw)
  *   POST /_emulator/status-batches/{id}/retry  puts a FAILED batch back in the queue (PENDING)
  */
 import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
@@ -13,8 +15,7 @@ import { ApiError } from '../../domain/errors.js';
 import type { Platform } from '../../platform.js';
 import { applyPendingBatches } from '../../services/apply-status-batches.js';
 import { listStatusBatches, statusBatchView } from '../../services/status-batch-report.js';
-import { statusBatchRepository } from '../../store/status-batches.js';
-import { header } from '../psp-auth.js';
+import { controlPspId } from '../control-scope.js';
 
 const listQuery = {
   type: 'object',
@@ -52,29 +53,37 @@ const integersFromStrings: preValidationAsyncHookHandler = async (request) => {
 const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
 export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
+  /** The PSP's batch; another PSP's and an unknown id answer alike. */
+  const ownBatch = async (pspId: string, id: number) => {
+    const batch = await platform.repos.statusBatches.find(id);
+    if (!batch || batch.pspId !== pspId) throw new ApiError('STATUS_BATCH_NOT_FOUND');
+    return batch;
+  };
+
   // This plugin's routes only (Fastify encapsulates a registered plugin's hooks).
   app.addHook('preValidation', integersFromStrings);
 
   app.get<{ Querystring: { limit: number; offset: number; rejectedLimit: number } }>(
     '/_emulator/status-batches',
     { schema: { querystring: listQuery } },
-    async (request) => listStatusBatches(platform, { pspId: header(request, 'psp-id') ?? null, ...request.query }),
+    async (request) => listStatusBatches(platform, { pspId: controlPspId(request), ...request.query }),
   );
 
   app.get<{ Params: { id: number }; Querystring: { rejectedLimit: number; rejectedOffset: number } }>(
     '/_emulator/status-batches/:id',
     { schema: { params: idParams, querystring: oneQuery } },
     async (request) => {
-      const batch = await statusBatchRepository(platform.store.db).find(request.params.id);
-      if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');
+      const batch = await ownBatch(controlPspId(request), request.params.id);
       return statusBatchView(platform, batch, { limit: request.query.rejectedLimit, offset: request.query.rejectedOffset });
     },
   );
 
-  app.post('/_emulator/status-batches/run', async () => {
+  // Only the calling PSP's batches: another PSP's, on the manual schedule, wait for its own run.
+  app.post('/_emulator/status-batches/run', async (request) => {
+    const pspId = controlPspId(request);
     if (platform.config.statusBatchSchedule === 'never') throw new ApiError('STATUS_BATCHES_NEVER_APPLIED');
-    const run = await applyPendingBatches(platform);
-    const repository = statusBatchRepository(platform.store.db);
+    const run = await applyPendingBatches(platform, { pspId });
+    const repository = platform.repos.statusBatches;
     const views = async (ids: readonly number[]) => {
       const out = [];
       for (const id of ids) {
@@ -93,9 +102,11 @@ export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform
   // After the cause of a failure is fixed (our bug, or a database that was full), the batch can
   // be applied again: it goes back in the queue, and the schedule (or /run) applies it.
   app.post<{ Params: { id: number } }>('/_emulator/status-batches/:id/retry', { schema: { params: idParams } }, async (request) => {
-    const repository = statusBatchRepository(platform.store.db);
-    if (!(await repository.find(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FOUND');
-    if (!(await repository.requeueFailed(request.params.id))) throw new ApiError('STATUS_BATCH_NOT_FAILED');
+    const pspId = controlPspId(request);
+    const repository = platform.repos.statusBatches;
+    // Ownership first: another PSP's batch is not found, whatever its state (no 409 to tell it exists).
+    await ownBatch(pspId, request.params.id);
+    if (!(await repository.requeueFailed(request.params.id, pspId))) throw new ApiError('STATUS_BATCH_NOT_FAILED');
     await platform.scheduler.runDue();
     const batch = await repository.find(request.params.id);
     if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');

@@ -33,7 +33,7 @@ export async function forceApproveRoutes(app: FastifyInstance, { platform }: { p
       // An expired link token still names the payment; the engine then answers for its state.
       if (paymentId !== payment.id) throw new ApiError('FORCE_APPROVE_TOKEN_INVALID');
       try {
-        await platform.engine.approve(payment.id, { phoneNumber: request.body.customerPhoneNumber });
+        await platform.userActions.approve(payment.id, { phoneNumber: request.body.customerPhoneNumber });
       } catch (error) {
         if (error instanceof ApiError && error.key === 'PAYMENT_NOT_PENDING') throw new ApiError('FORCE_APPROVE_PAYMENT_NOT_PENDING');
         throw error;

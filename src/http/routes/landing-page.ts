@@ -55,7 +55,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     // An expired token still names its payment: the waiting screen outlives the 5-minute link.
     const paymentId = verified.ok ? verified.claims.paymentId : verified.paymentId;
     if (!paymentId) return { ok: false };
-    const payment = await platform.engine.findById(paymentId);
+    const payment = await platform.paymentReads.findById(paymentId);
     if (!payment) return { ok: false };
     const merchant = await platform.repos.merchants.findByMsn(payment.merchantSerialNumber);
     if (!merchant) return { ok: false };
@@ -162,7 +162,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     const phone = normalizePhone(typed);
     if (!phone) return renderForm(reply, request, r, 400, { phone: typed, remember, error: 'Enter an 8-digit Norwegian mobile number.' });
     try {
-      await platform.engine.identifyUser(r.payment.id, phone);
+      await platform.userActions.identifyUser(r.payment.id, phone);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (error.key === 'USER_NOT_AVAILABLE')
@@ -186,7 +186,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     const r = await resolve(formField(request, 'token'));
     if (!r.ok) return invalid(reply);
     try {
-      await platform.engine.cancel(r.payment.id, 'landing page');
+      await platform.userActions.cancel(r.payment.id, 'landing page');
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       // Already ended (or taken over by the app): the page shows how.
@@ -205,7 +205,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     const sendState = () => {
       chain = chain
         .then(async () => {
-          const p = await platform.engine.findById(paymentId);
+          const p = await platform.paymentReads.findById(paymentId);
           if (!p) return;
           const status = landingStatus(p);
           stream.send('state', {

@@ -30,7 +30,7 @@ export async function mobileInterceptRoutes(app: FastifyInstance, { platform }: 
     let status = 404;
     if (transactionId && /^[0-9a-f-]{36}$/i.test(transactionId)) {
       try {
-        const { payment } = await platform.engine.completeThreeDs(transactionId, responsecode ?? '');
+        const { payment } = await platform.userActions.completeThreeDs(transactionId, responsecode ?? '');
         status = 200;
         message =
           payment.state === 'RESERVED'

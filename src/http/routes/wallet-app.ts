@@ -60,7 +60,7 @@ export function tokenFromLink(link: string): string | null {
 export async function walletAppRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
   registerFormParser(app);
   const streams = new EventStreams(app);
-  const sessions = new SessionSigner();
+  const sessions = new SessionSigner(platform.keys.session);
   const csp = appCsp();
   installPageErrorHandler(app, (id) => appProblemPage('Something went wrong', `Try again. Reference: ${id}`), csp);
   const secure = (): boolean => platform.publicUrl().startsWith('https:');
@@ -126,7 +126,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
   /** The user's own payment, or null (another user's payment answers like an unknown one). */
   async function ownPayment(who: LoggedIn, id: string): Promise<Payment | null> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    const payment = await platform.engine.findById(id);
+    const payment = await platform.paymentReads.findById(id);
     return payment && payment.userPhone === who.user.phoneNumber ? payment : null;
   }
 
@@ -215,7 +215,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
     stream.send('tick', { now: platform.clock.now() });
     const watched = request.query.payment;
     if (watched && /^[0-9a-f-]{36}$/i.test(watched)) {
-      const current = await platform.engine.findById(watched);
+      const current = await platform.paymentReads.findById(watched);
       if (current && current.userPhone === phone) {
         stream.send('payment', { paymentId: current.id, state: current.state, now: platform.clock.now() });
       }
@@ -234,7 +234,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
       sendPage(reply, status, appProblemPage(title, message, { user: who.appUser, csrf: who.csrf }), csp);
     const verified = token && token.length <= 4096 ? await platform.landingTokens.verify(token) : null;
     const paymentId = verified ? (verified.ok ? verified.claims.paymentId : verified.paymentId) : undefined;
-    const payment = paymentId ? await platform.engine.findById(paymentId) : null;
+    const payment = paymentId ? await platform.paymentReads.findById(paymentId) : null;
     if (!verified || !payment) return page(400, 'This payment link is not valid', 'Go back to the shop and start the payment again.');
     if (payment.userPhone === who.user.phoneNumber) return seeOther(reply, `${APP_PATH}/payments/${payment.id}`, csp);
     if (isFinal(payment.state)) return page(410, 'This payment link has already been used', 'Go back to the shop to see the result.');
@@ -244,7 +244,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
     if (!verified.ok)
       return page(410, 'This payment link has expired', 'A payment link can be used for 5 minutes. Go back to the shop and try again.');
     try {
-      await platform.engine.identifyUser(payment.id, who.user.phoneNumber);
+      await platform.userActions.identifyUser(payment.id, who.user.phoneNumber);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (error.key === 'USER_NOT_AVAILABLE') return page(400, 'Payment not possible', NEUTRAL_USER_MESSAGE);
@@ -320,11 +320,11 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
   app.post<{ Params: { id: string } }>(`${APP_PATH}/payments/:id/pay`, async (request, reply) =>
     act(request, reply, (payment, who) => {
       const cardId = formField(request, 'cardId');
-      return platform.engine.approve(payment.id, { phoneNumber: who.user.phoneNumber, ...(cardId ? { cardId } : {}) });
+      return platform.userActions.approve(payment.id, { phoneNumber: who.user.phoneNumber, ...(cardId ? { cardId } : {}) });
     }),
   );
 
   app.post<{ Params: { id: string } }>(`${APP_PATH}/payments/:id/cancel`, async (request, reply) =>
-    act(request, reply, (payment) => platform.engine.cancel(payment.id, 'app')),
+    act(request, reply, (payment) => platform.userActions.cancel(payment.id, 'app')),
   );
 }

@@ -1,13 +1,13 @@
 /**
  * The simulated app's login session and the CSRF tokens of its forms: an HMAC-SHA256-signed
- * cookie value `<payload>.<mac>` (payload: phone number, session id, issue time). The key is
- * random per process and kept in memory only, so a restart logs every app user out — for a
- * simulated app that is a feature, not a loss (docs/landing-page-and-app.md).
+ * cookie value `<payload>.<mac>` (payload: phone number, session id, issue time). The key is the
+ * platform's (security/platform-keys.ts: from PLATFORM_SECRET or the database), so a session
+ * opened on one process works on another and survives a restart.
  *
  * Session lifetime is counted on the real clock, not the platform's: advancing the platform
  * clock to expire payments must not log the tester out.
  */
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 
 export const SESSION_COOKIE = 'vipps_mt_session';
 /** A login lasts this long (then the app asks for the PIN again). */
@@ -20,10 +20,7 @@ export interface AppSession {
 }
 
 export class SessionSigner {
-  private readonly key: Buffer;
-  constructor(key: Buffer = randomBytes(32)) {
-    this.key = key;
-  }
+  constructor(private readonly key: Buffer) {}
 
   private mac(purpose: string, value: string): string {
     return createHmac('sha256', this.key).update(`${purpose}\n${value}`).digest('base64url');
