@@ -108,6 +108,8 @@ export async function createMerchant(platform: Platform, input: CreateMerchantIn
   const now = iso(nowMs);
   try {
     return await store.db.transaction().execute(async (trx) => {
+      // Concurrent creates with one key (on several nodes): the second looks after the first saved.
+      await store.serialize(trx, `merchant-create:${psp.pspId}:${idempotencyKey}`);
       const again = await repos.idempotency.find(trx, psp.pspId, SCOPE, idempotencyKey, now);
       if (again) return replay(again, requestSha256);
       let msn: string | null = null;

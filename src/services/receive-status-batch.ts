@@ -62,6 +62,8 @@ export async function receiveStatusBatch(
   }
 
   return store.db.transaction().execute(async (trx) => {
+    // Two nodes receiving the same body (or key) at once: one looks after the other has inserted.
+    await store.serialize(trx, `status-batch:${pspId}`);
     const nowMs = clock.now();
     const now = iso(nowMs);
     if (idempotencyKey) {

@@ -9,9 +9,13 @@
  * - the migration lock: Kysely's PostgresAdapter takes a session advisory lock around the
  *   migrations, so nodes that start together migrate once; SQLite has one writer at a time.
  * - the schema of Kysely's migration tables: named on PostgreSQL (migrationTableSchema below).
+ * - "look, then insert" in one transaction: serialized per key by an advisory transaction lock on
+ *   PostgreSQL (serialize), by SQLite's one writer at a time otherwise.
  * - start-up work of several nodes (the seed): under an advisory lock on PostgreSQL (exclusive).
  * - a unique constraint's violation: `SQLITE_CONSTRAINT_UNIQUE` / `_PRIMARYKEY` vs. SQLSTATE 23505
  *   (isUniqueViolation below), for the callers that let the database decide a race.
+ * - ids the database assigns: SQLite's `integer primary key` numbers itself, PostgreSQL needs an
+ *   identity (migration 008, which does nothing on SQLite).
  * - statements: none differ. The one raw statement that would (payment-ledger.ts's
  *   `UPDATE … FROM (VALUES …)`) casts its first row so both type the columns the same way.
  *
@@ -25,7 +29,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, sql } from 'kysely';
+import { Kysely, Migrator, sql, type Transaction } from 'kysely';
 import { MIGRATIONS, migrationProvider } from './migrations.js';
 import { checkConnection, createPostgresDialect } from './postgres.js';
 import type { Database } from './schema.js';
@@ -51,6 +55,13 @@ export interface Store {
    * connection while `work` writes through the others. SQLite: one node, nothing to exclude.
    */
   exclusive<T>(name: string, work: () => Promise<T>): Promise<T>;
+  /**
+   * Makes the rest of transaction `trx` wait for the other open transactions that serialized on
+   * `key`, for a "look, then insert" that a unique index cannot decide (a batch's duplicate by
+   * body, an idempotency key). PostgreSQL: `pg_advisory_xact_lock` (released at COMMIT or
+   * ROLLBACK). SQLite: nothing; its writing transactions already run one at a time.
+   */
+  serialize(trx: Transaction<Database>, key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,6 +108,7 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
     syncs: () => walSync?.syncs ?? 0,
     ready: () => checkReady(db),
     exclusive: (_name, work) => work(),
+    serialize: async () => {},
     close: () => db.destroy(),
   };
 }
@@ -127,6 +139,9 @@ async function openPostgresStore(databaseUrl: string, options: StoreOptions): Pr
           await sql`select pg_advisory_unlock(hashtext(${`vipps-psp-emulator:${name}`}))`.execute(connection);
         }
       }),
+    serialize: async (trx, key) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`vipps-psp-emulator:${key}`}))`.execute(trx);
+    },
     close: () => db.destroy(),
   };
 }

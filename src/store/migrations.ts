@@ -10,6 +10,7 @@ import { m003_status_batches } from './migrations/003-status-batches.js';
 import { m005_api_calls } from './migrations/005-api-calls.js';
 import { m006_status_batch_failures } from './migrations/006-status-batch-failures.js';
 import { m007_coordination } from './migrations/007-coordination.js';
+import { m008_postgres_identity } from './migrations/008-postgres-identity.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '001_core': m001_core,
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '005_api_calls': m005_api_calls,
   '006_status_batch_failures': m006_status_batch_failures,
   '007_coordination': m007_coordination,
+  '008_postgres_identity': m008_postgres_identity,
 };
 
 export const migrationProvider: MigrationProvider = {
