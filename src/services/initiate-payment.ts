@@ -3,12 +3,14 @@
  * answers with the landing page URL (or the app deeplink). With an Idempotency-Key the stored
  * answer is replayed byte for byte; the same key with another request is a 409 (§2.13).
  */
+
 import { iso } from '../clock.js';
 import { ApiError } from '../domain/errors.js';
 import { canonicalJson, type InitRequestBody, parseInitRequest } from '../domain/init-request.js';
 import type { Merchant, Psp } from '../domain/parties.js';
 import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
+import { isUniqueViolation } from '../store/db.js';
 import { newRowId } from '../store/ids.js';
 
 export interface JsonResponse {
@@ -60,6 +62,8 @@ export async function initiatePayment(
   try {
     return await store.db.transaction().execute(async (trx) => {
       if (idempotencyKey) {
+        // Concurrent retries with one key (several nodes, PostgreSQL): the second looks after the first saved.
+        await store.serialize(trx, `init:${psp.pspId}:${idempotencyKey}`);
         const stored = await repos.idempotency.find(trx, psp.pspId, SCOPE, idempotencyKey, now);
         if (stored) return replay(stored, requestSha256);
       }
@@ -113,6 +117,16 @@ export async function initiatePayment(
     if (idempotencyKey && !(error instanceof ApiError && error.key !== 'PSP_TRANSACTION_ID_EXISTS')) {
       const stored = await repos.idempotency.find(store.db, psp.pspId, SCOPE, idempotencyKey, iso(clock.now()));
       if (stored) return replay(stored, requestSha256);
+    }
+    // A concurrent duplicate that both transactions looked for before either inserted (several
+    // nodes, or PostgreSQL's concurrent transactions): the unique index decides; answer as the look would.
+    if (isUniqueViolation(error)) {
+      if (await repos.payments.existsPspTransactionId(store.db, psp.pspId, request.pspTransactionId)) {
+        throw new ApiError('PSP_TRANSACTION_ID_EXISTS');
+      }
+      if (await repos.payments.existsMerchantOrderId(store.db, merchant.merchantSerialNumber, request.merchantOrderId)) {
+        throw new ApiError('ORDER_ID_EXISTS');
+      }
     }
     throw error;
   }
