@@ -120,7 +120,9 @@ export async function initiatePayment(
     }
     // A concurrent duplicate that both transactions looked for before either inserted (several
     // nodes, or PostgreSQL's concurrent transactions): the unique index decides; answer as the look would.
-    if (isUniqueViolation(error)) {
+    // Also when the look saw the order id of a winner that committed between its two questions:
+    // the pspTransactionId (44) is asked first, as the look asks.
+    if (isUniqueViolation(error) || (error instanceof ApiError && error.key === 'ORDER_ID_EXISTS')) {
       if (await repos.payments.existsPspTransactionId(store.db, psp.pspId, request.pspTransactionId)) {
         throw new ApiError('PSP_TRANSACTION_ID_EXISTS');
       }
