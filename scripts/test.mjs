@@ -11,6 +11,9 @@ import { ensureInstalled } from './ensure-installed.mjs';
 
 ensureInstalled();
 ensureChromium();
+// `--setup-only`: the installs above and nothing else (.ci/run does them once before it starts
+// two suites in parallel, which would otherwise race for apt's lock).
+if (process.argv.includes('--setup-only')) process.exit(0);
 
 function ensureChromium() {
   const candidates = [

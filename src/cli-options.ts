@@ -21,8 +21,9 @@ const OPTIONS: readonly Option[] = [
   {
     flag: 'database-url',
     arg: '<url>',
-    help: 'sqlite:<path> or sqlite::memory: (default sqlite:./data/vipps-psp-emulator.sqlite)',
+    help: 'sqlite:<path>, sqlite::memory: or postgres://user:password@host:port/db (default sqlite:./data/vipps-psp-emulator.sqlite)',
   },
+  { flag: 'database-pool-size', arg: '<n>', help: 'PostgreSQL only: connections per node (default 10)' },
   { flag: 'seed-file', arg: '<path>', help: 'JSON seed file, shape seed/seed.schema.json (default: the built-in demo seed)' },
   { flag: 'profile', arg: '<test|production>', help: 'behave like the Vipps test or production environment (default test)' },
   { flag: 'log-level', arg: '<level>', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
@@ -35,7 +36,7 @@ const OPTIONS: readonly Option[] = [
   { flag: 'request-timeout-ms', arg: '<n>', help: 'time limit of a request (default 30000)' },
   { flag: 'idempotency-ttl-seconds', arg: '<n>', help: 'how long idempotency keys are kept (default 86400)' },
   { flag: 'sweep-interval-ms', arg: '<n>', help: 'how often due work is looked for (default 1000)' },
-  { flag: 'sqlite-synchronous', arg: '<FULL|NORMAL>', help: 'FULL: every acknowledged write is on disk (default FULL)' },
+  { flag: 'sqlite-synchronous', arg: '<FULL|NORMAL>', help: 'SQLite only. FULL: every acknowledged write is on disk (default FULL)' },
   {
     flag: 'merchant-initial-status',
     arg: '<ACTIVE|PENDING>',

@@ -26,6 +26,12 @@ export interface Config {
    * benchmark's durability comparison (docs/PERFORMANCE.md), not as a recommendation.
    */
   readonly sqliteSynchronous: SqliteSynchronous;
+  /**
+   * Connections per node to a PostgreSQL `DATABASE_URL` (pg's pool; DATABASE_POOL_SIZE). Each
+   * node holds up to this many: size the server's `max_connections` for nodes × pool size.
+   * At least 2 (store.exclusive holds one for a lock). Unused on SQLite (one connection, group commit).
+   */
+  readonly databasePoolSize: number;
   /** Path of the seed file, or null for the built-in demo seed. */
   readonly seedFile: string | null;
   readonly profile: Profile;
@@ -163,8 +169,9 @@ export function parseConfig(env: Env): Config {
     throw new ConfigError('PUBLIC_URL', `expected an http(s) URL, got ${JSON.stringify(rawPublicUrl)}`);
   }
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL !== '' ? env.DATABASE_URL : DEFAULT_DATABASE_URL;
-  if (!databaseUrl.startsWith('sqlite:')) {
-    throw new ConfigError('DATABASE_URL', `expected sqlite:<path> or sqlite::memory:, got ${JSON.stringify(databaseUrl)}`);
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
+    // Not echoed: a mistyped server URL may still carry a password.
+    throw new ConfigError('DATABASE_URL', 'expected sqlite:<path>, sqlite::memory:, postgres://… or postgresql://…');
   }
   const isTest = profile === 'test';
   const config: Config = {
@@ -174,6 +181,8 @@ export function parseConfig(env: Env): Config {
     publicUrlExplicit: Boolean(env.PUBLIC_URL),
     databaseUrl,
     sqliteSynchronous: enumVar<SqliteSynchronous>(env, 'SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'], 'FULL'),
+    // At least 2: start-up work holds one connection for its lock while it writes through another.
+    databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 2, 1000),
     seedFile: env.SEED_FILE && env.SEED_FILE !== '' ? resolve(env.SEED_FILE) : null,
     profile,
     logLevel: enumVar(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),

@@ -33,6 +33,7 @@ import { FaultRepository } from './store/faults.js';
 import { IdempotencyRepository } from './store/idempotency.js';
 import { MerchantRepository } from './store/merchants.js';
 import { PaymentLedgerRepository } from './store/payment-ledger.js';
+import { startPaymentNotifications } from './store/payment-notifications.js';
 import { PaymentRepository } from './store/payments.js';
 import { PlatformStateRepository } from './store/platform-state.js';
 import { PspRepository } from './store/psps.js';
@@ -105,7 +106,7 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
   const clock = options.clock ?? new AdjustableClock();
   const nodeId = `node-${randomBytes(4).toString('hex')}`;
   const log = createLogger(config.logLevel, options.logStream).child({ node: nodeId });
-  const store = await openStore(config.databaseUrl, { synchronous: config.sqliteSynchronous });
+  const store = await openStore(config.databaseUrl, { synchronous: config.sqliteSynchronous, poolSize: config.databasePoolSize });
   try {
     const repos: Repositories = {
       psps: new PspRepository(store.db),
@@ -126,9 +127,13 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
     await clock.attach(repos.platformState, config.clockRefreshMs);
     const nowIso = iso(clock.now());
     const seed = readSeedFile(config.seedFile ?? DEMO_SEED_FILE());
-    await applySeed(seed, repos, nowIso);
-    const key = await loadOrCreateSigningKey(store.db, nowIso);
-    const keys = await loadPlatformKeys({ secret: config.platformSecret, state: repos.platformState, databasePath: store.path, nowIso });
+    // Nodes that start together on one PostgreSQL take turns: the seed and the keys look, then insert.
+    const { key, keys } = await store.exclusive('startup', async () => {
+      await applySeed(seed, repos, nowIso);
+      const key = await loadOrCreateSigningKey(store.db, nowIso);
+      const keys = await loadPlatformKeys({ secret: config.platformSecret, state: repos.platformState, databasePath: store.path, nowIso });
+      return { key, keys };
+    });
     const production = config.profile === 'production';
     let publicUrl = config.publicUrl;
     const address = { allowLoopback: config.allowLoopbackCallbacks, allowPrivate: config.allowPrivateCallbacks };
@@ -137,6 +142,17 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       (job, error) => log.error({ err: error, job }, 'job failed'),
     );
     const events = new PaymentEvents();
+    // Several nodes on one PostgreSQL: each node's pages hear the changes of the others.
+    const notifications =
+      store.dialect === 'postgres'
+        ? await startPaymentNotifications({
+            databaseUrl: config.databaseUrl,
+            db: store.db,
+            deliver: (change) => events.deliverFromOtherNode(change),
+            log,
+          })
+        : null;
+    if (notifications) events.relayTo((change) => notifications.publish(change));
     const secrets = new SecretBox(keys.seal);
     const publicUrlOf = () => publicUrl;
     const approvalDeps: ApprovalDeps = {
@@ -189,6 +205,7 @@ export async function buildPlatform(config: Config, options: PlatformOptions = {
       idle: () => scheduler.idle(),
       close: async () => {
         await scheduler.stop();
+        await notifications?.close();
         clock.detach();
         await repos.journal.close();
         await store.close();

@@ -23,10 +23,25 @@ describe('config', () => {
     assert.equal(c.allowLoopbackCallbacks, false);
   });
 
+  it('accepts a PostgreSQL DATABASE_URL (postgres:// and postgresql://) and a pool size', () => {
+    assert.equal(parseConfig({ DATABASE_URL: 'postgres://u:p@h:5432/d' }).databaseUrl, 'postgres://u:p@h:5432/d');
+    assert.equal(parseConfig({ DATABASE_URL: 'postgresql://h/d' }).databaseUrl, 'postgresql://h/d');
+    assert.equal(parseConfig({}).databasePoolSize, 10);
+    assert.equal(parseConfig({ DATABASE_POOL_SIZE: '25' }).databasePoolSize, 25);
+  });
+
   it('fails fast naming the bad variable', () => {
     assert.throws(() => parseConfig({ PORT: 'eighty' }), /^ConfigError: PORT: /);
     assert.throws(() => parseConfig({ PROFILE: 'staging' }), /PROFILE: must be one of test, production/);
-    assert.throws(() => parseConfig({ DATABASE_URL: 'postgres://x' }), /DATABASE_URL/);
+    assert.throws(
+      () => parseConfig({ DATABASE_URL: 'mysql://root:hunter2@db/x' }),
+      (e: Error) => {
+        // Named, and the password of a mistyped server URL is not echoed.
+        assert.match(e.message, /^DATABASE_URL: expected sqlite:<path>, sqlite::memory:, postgres:\/\/… or postgresql:\/\/…$/);
+        return true;
+      },
+    );
+    assert.throws(() => parseConfig({ DATABASE_POOL_SIZE: '1' }), /DATABASE_POOL_SIZE: must be between 2 and 1000/);
     assert.throws(() => parseConfig({ PUBLIC_URL: 'not a url' }), /PUBLIC_URL/);
   });
 });

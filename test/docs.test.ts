@@ -104,7 +104,10 @@ describe('docs', () => {
     assert.deepEqual(broken, []);
   });
 
-  it('.ci/run calls the README’s test command', () => {
-    assert.match(readFileSync('.ci/run', 'utf8'), /^npm test$/m);
+  it('.ci/run calls the README’s test command, on SQLite and with TEST_DATABASE_URL on PostgreSQL', () => {
+    const ci = readFileSync('.ci/run', 'utf8');
+    assert.match(ci, /^npm test( |$)/m);
+    assert.match(ci, /^TEST_DATABASE_URL="\$database_url" npm test( |$)/m);
+    assert.match(readFileSync('README.md', 'utf8'), /TEST_DATABASE_URL=postgres:\/\/\S+ npm test/);
   });
 });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { call, DEMO, initBody, PspApi, startTestPlatform } from './helpers/platform.js';
+import { call, DEMO, initBody, PspApi, startTestPlatform, storedText } from './helpers/platform.js';
 import { failWith, ok, PspStub, softDecline } from './helpers/psp-stub.js';
 
 describe('secrets stay secret', () => {
@@ -39,7 +38,8 @@ describe('secrets stay secret', () => {
     } finally {
       await p.running.close();
     }
-    const db = readFileSync(p.dbPath).toString('latin1') + readFileSync(`${p.dbPath}-wal`, { flag: 'a+' }).toString('latin1');
+    const db = Object.values(await storedText(p)).join('');
+    assert.ok(db.includes(DEMO.pspId), 'the search looks at the stored data');
     assert.ok(!db.includes(makePaymentToken), 'the database holds the makePaymentToken in clear');
     assert.ok(!db.includes(DEMO.clientSecret), 'the database holds the client secret in clear');
     await p.close();
@@ -133,11 +133,14 @@ describe('secrets after a full run', () => {
       // Every makePaymentToken reached the PSP (so each is a secret that was really in use).
       assert.deepEqual(new Set(stub.requests.map((q) => q.headers.authorization)), new Set(makePaymentTokens));
 
-      const raw = (path: string) => (existsSync(path) ? readFileSync(path).toString('latin1') : '');
-      const files = { database: raw(p.dbPath), wal: raw(`${p.dbPath}-wal`) };
+      const files = await storedText(p);
       const logs = p.logs().split('\n');
       // The searches look at the right bytes: the payments are there, and so are log lines about them.
-      for (const id of ids) assert.ok(files.database.includes(id) || files.wal.includes(id), `payment ${id} not found in the database`);
+      for (const id of ids)
+        assert.ok(
+          Object.values(files).some((f) => f.includes(id)),
+          `payment ${id} not found in the database`,
+        );
       assert.ok(logs.length > 20 && logs.some((l) => l.includes('"level":10') || l.includes('"level":20') || l.includes('"level":30')));
 
       const secrets: [string, string][] = [

@@ -23,6 +23,7 @@ import { emulatorRequestRoutes } from './routes/emulator-requests.js';
 import { emulatorResetRoutes } from './routes/emulator-reset.js';
 import { emulatorStatusBatchRoutes } from './routes/emulator-status-batches.js';
 import { forceApproveRoutes } from './routes/force-approve.js';
+import { healthRoutes } from './routes/health.js';
 import { inspectorRoutes } from './routes/inspector.js';
 import { landingPageRoutes } from './routes/landing-page.js';
 import { mobileInterceptRoutes } from './routes/mobile-intercept.js';
@@ -126,6 +127,6 @@ export async function buildHttpApp(platform: Platform, options: HttpAppOptions =
     await app.register(inspectorRoutes, { platform });
     await app.register(forceApproveRoutes, { platform });
   }
-  app.get('/health', async () => ({ status: 'UP', profile: config.profile }));
+  await app.register(healthRoutes, { platform });
   return app;
 }

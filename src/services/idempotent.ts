@@ -11,6 +11,8 @@ import type { Transaction } from 'kysely';
 import { iso } from '../clock.js';
 import { ApiError, type ErrorKey } from '../domain/errors.js';
 import type { Platform } from '../platform.js';
+import type { HotConnection } from '../store/hot.js';
+import type { IdempotencyEntry, StoredResponse } from '../store/idempotency.js';
 import type { Database } from '../store/schema.js';
 
 export interface IdempotentRequest {
@@ -33,33 +35,76 @@ export type IdempotentResult<T extends StoredAnswer> =
   | { readonly replayed: false; readonly answer: T }
   | { readonly replayed: true; readonly answer: StoredAnswer };
 
+type Parties = Pick<Platform, 'store' | 'repos' | 'clock' | 'config'>;
+
+/**
+ * Where the operation's transaction runs and how the key is read and stored there: Kysely
+ * (`store.db`, the default) or the hot path (`store.hot`, init: hot.ts).
+ */
+export interface IdempotentUnit<C> {
+  find(pspId: string, scope: string, key: string, nowIso: string): Promise<StoredResponse | null>;
+  transaction<T>(work: (connection: C) => Promise<T>): Promise<T>;
+  saveIfAbsent(connection: C, entry: IdempotencyEntry): Promise<boolean>;
+}
+
+export function kyselyUnit({ store, repos }: Pick<Platform, 'store' | 'repos'>): IdempotentUnit<Transaction<Database>> {
+  return {
+    find: (pspId, scope, key, nowIso) => repos.idempotency.find(store.db, pspId, scope, key, nowIso),
+    transaction: (work) => store.db.transaction().execute(work),
+    saveIfAbsent: (trx, entry) => repos.idempotency.saveIfAbsent(trx, entry),
+  };
+}
+
+export function hotUnit({ store, repos }: Pick<Platform, 'store' | 'repos'>): IdempotentUnit<HotConnection> {
+  return {
+    find: (pspId, scope, key, nowIso) => store.hot.read((c) => repos.idempotency.findOn(c, pspId, scope, key, nowIso)),
+    transaction: (work) => store.hot.write(work),
+    saveIfAbsent: (c, entry) => repos.idempotency.saveIfAbsentOn(c, entry),
+  };
+}
+
+export interface IdempotentOptions<C, P> {
+  /** Defaults to Kysely's transaction (kyselyUnit). */
+  readonly unit?: IdempotentUnit<C>;
+  /**
+   * What the operation does before its transaction (validation, signing a token), only when no
+   * stored answer is replayed: a replay answers as the first request did, before any check.
+   */
+  readonly prepare?: () => Promise<P> | P;
+}
+
 /** Thrown inside the transaction when another request stored an answer for the key first. */
 class KeyTaken extends Error {}
 
-export async function idempotent<T extends StoredAnswer>(
-  platform: Pick<Platform, 'store' | 'repos' | 'clock' | 'config'>,
+export async function idempotent<T extends StoredAnswer, C = Transaction<Database>, P = undefined>(
+  platform: Parties,
   request: IdempotentRequest,
-  work: (trx: Transaction<Database>, nowMs: number) => Promise<T>,
+  work: (connection: C, nowMs: number, prepared: P) => Promise<T>,
+  options: IdempotentOptions<C, P> = {},
 ): Promise<IdempotentResult<T>> {
-  const { store, repos, clock, config } = platform;
+  const { clock, config } = platform;
+  const unit = options.unit ?? (kyselyUnit(platform) as unknown as IdempotentUnit<C>);
+  const prepare = options.prepare ?? (() => undefined as P);
   const { key } = request;
   if (key === null) {
-    return { replayed: false, answer: await store.db.transaction().execute((trx) => work(trx, clock.now())) };
+    const prepared = await prepare();
+    return { replayed: false, answer: await unit.transaction((c) => work(c, clock.now(), prepared)) };
   }
   const sha = request.requestSha256();
   const replay = async (): Promise<IdempotentResult<T> | null> => {
-    const stored = await repos.idempotency.find(store.db, request.pspId, request.scope, key, iso(clock.now()));
+    const stored = await unit.find(request.pspId, request.scope, key, iso(clock.now()));
     if (!stored) return null;
     if (stored.requestSha256 !== sha) throw new ApiError(request.conflict);
     return { replayed: true, answer: { statusCode: stored.statusCode, body: stored.body } };
   };
   const before = await replay();
   if (before) return before;
+  const prepared = await prepare();
   try {
-    const answer = await store.db.transaction().execute(async (trx) => {
+    const answer = await unit.transaction(async (c) => {
       const nowMs = clock.now();
-      const result = await work(trx, nowMs);
-      const stored = await repos.idempotency.saveIfAbsent(trx, {
+      const result = await work(c, nowMs, prepared);
+      const stored = await unit.saveIfAbsent(c, {
         pspId: request.pspId,
         scope: request.scope,
         key,

@@ -3,6 +3,7 @@
  * answers with the landing page URL (or the app deeplink). With an Idempotency-Key the stored
  * answer is replayed byte for byte; the same key with another request is a 409 (§2.13).
  */
+
 import { iso } from '../clock.js';
 import { ApiError } from '../domain/errors.js';
 import { canonicalJson, type InitRequestBody, parseInitRequest } from '../domain/init-request.js';
@@ -11,6 +12,7 @@ import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
 import { isUniqueViolation } from '../store/hot.js';
 import { newRowId } from '../store/ids.js';
+import { hotUnit, idempotent } from './idempotent.js';
 
 export interface JsonResponse {
   readonly statusCode: number;
@@ -37,15 +39,66 @@ export async function initiatePayment(
   input: { psp: Psp; merchant: SalesUnitAccess; body: InitRequestBody; idempotencyKey: string | null },
 ): Promise<JsonResponse> {
   const { psp, merchant, body, idempotencyKey } = input;
-  const { repos, clock, config, store } = platform;
-  // The request's digest matters only for an idempotent replay: computed only when a key is sent.
-  const requestSha256 = idempotencyKey ? sha256Hex(canonicalJson({ msn: merchant.merchantSerialNumber, body })) : '';
+  const { repos } = platform;
+  const request = {
+    pspId: psp.pspId,
+    scope: SCOPE,
+    key: idempotencyKey,
+    // The request's digest matters only for an idempotent replay: computed only when a key is sent.
+    requestSha256: () => sha256Hex(canonicalJson({ msn: merchant.merchantSerialNumber, body })),
+    conflict: 'IDEMPOTENCY_CONFLICT' as const,
+  };
+  const unit = hotUnit(platform);
 
-  if (idempotencyKey) {
-    const stored = await repos.idempotency.find(store.db, psp.pspId, SCOPE, idempotencyKey, iso(clock.now()));
-    if (stored) return replay(stored, requestSha256);
+  // One INSERT (and the idempotency key's row when one is sent: services/idempotent.ts), in one
+  // transaction of the hot path (store.hot: on SQLite a savepoint of the group commit). There is
+  // no existence check first: the unique indexes on (PSP, pspTransactionId) and (sales unit,
+  // merchantOrderId) refuse a duplicate, and only then is it worked out which of the two was
+  // taken (44 before 99, as the platform checks them). A concurrent first request with the same
+  // key that loses on either index, or on the key, replays the winner's answer (the helper).
+  // The payment's creation is the row's created_at; the timeline shows it from there
+  // (PaymentRepository.events).
+  for (let attempt = 1; ; attempt++) {
+    const prepared: { payment?: Parameters<typeof repos.payments.insert>[1] } = {};
+    try {
+      const result = await idempotent(
+        platform,
+        request,
+        async (c, _nowMs, { payment, response }) => {
+          await repos.payments.insert(c, payment);
+          return response;
+        },
+        {
+          unit,
+          // Validation and the landing token, only when no stored answer is replayed.
+          prepare: async () => {
+            const init = await prepareInit(platform, psp, merchant, body);
+            prepared.payment = init.payment;
+            return init;
+          },
+        },
+      );
+      return result.answer;
+    } catch (error) {
+      const payment = prepared.payment;
+      if (!isUniqueViolation(error) || !payment) throw error;
+      const taken = await repos.payments.takenKey(
+        psp.pspId,
+        payment.pspTransactionId,
+        merchant.merchantSerialNumber,
+        payment.merchantOrderId,
+      );
+      if (taken === 'pspTransactionId') throw new ApiError('PSP_TRANSACTION_ID_EXISTS');
+      if (taken === 'merchantOrderId') throw new ApiError('ORDER_ID_EXISTS');
+      // The row that was in the way is gone (a reset of the instance): try once more.
+      if (attempt >= INSERT_ATTEMPTS) throw error;
+    }
   }
+}
 
+/** The payment's row and init's answer, computed before the transaction. */
+async function prepareInit(platform: Platform, psp: Psp, merchant: SalesUnitAccess, body: InitRequestBody) {
+  const { clock, config } = platform;
   const request = parseInitRequest(body, merchant, platform.urlPolicies);
   const nowMs = clock.now();
   const now = iso(nowMs);
@@ -84,55 +137,5 @@ export async function initiatePayment(
     userPhone: skip ? request.customerMobileNumber : null,
     createdAt: now,
   };
-
-  // One INSERT (and the idempotency key's row when one is sent), in one transaction of the group
-  // commit. There is no existence check first: the unique indexes on (PSP, pspTransactionId) and
-  // (sales unit, merchantOrderId) refuse a duplicate, and only then is it worked out which of the
-  // two was taken (44 before 99, as the platform checks them). The payment's creation is the row's
-  // created_at; the timeline shows it from there (PaymentRepository.events).
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await store.hot.write(async (c) => {
-        if (idempotencyKey) {
-          const stored = await repos.idempotency.findOn(c, psp.pspId, SCOPE, idempotencyKey, now);
-          if (stored) return replay(stored, requestSha256);
-        }
-        await repos.payments.insert(c, payment);
-        if (idempotencyKey) {
-          await repos.idempotency.saveOn(c, {
-            pspId: psp.pspId,
-            scope: SCOPE,
-            key: idempotencyKey,
-            response: { ...response, requestSha256 },
-            createdAt: now,
-            expiresAt: iso(nowMs + config.idempotencyTtlSeconds * 1000),
-          });
-        }
-        return response;
-      });
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      // Two concurrent first requests with the same key (possible where the database runs them in
-      // parallel): the loser hits the constraint; if the winner stored an answer, replay it.
-      if (idempotencyKey) {
-        const stored = await repos.idempotency.find(store.db, psp.pspId, SCOPE, idempotencyKey, iso(clock.now()));
-        if (stored) return replay(stored, requestSha256);
-      }
-      const taken = await repos.payments.takenKey(
-        psp.pspId,
-        request.pspTransactionId,
-        merchant.merchantSerialNumber,
-        request.merchantOrderId,
-      );
-      if (taken === 'pspTransactionId') throw new ApiError('PSP_TRANSACTION_ID_EXISTS');
-      if (taken === 'merchantOrderId') throw new ApiError('ORDER_ID_EXISTS');
-      // The row that was in the way is gone (a reset of the instance): try once more.
-      if (attempt >= INSERT_ATTEMPTS) throw error;
-    }
-  }
-}
-
-function replay(stored: { requestSha256: string; statusCode: number; body: string }, requestSha256: string): JsonResponse {
-  if (stored.requestSha256 !== requestSha256) throw new ApiError('IDEMPOTENCY_CONFLICT');
-  return { statusCode: stored.statusCode, body: stored.body };
+  return { payment, response };
 }

@@ -18,6 +18,7 @@ import {
 import type { Merchant, MerchantStatus, Psp } from '../domain/parties.js';
 import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
+import { idempotent } from './idempotent.js';
 import type { JsonResponse } from './initiate-payment.js';
 
 const SCOPE = 'merchant-create';
@@ -96,20 +97,22 @@ export interface CreateMerchantInput {
 export async function createMerchant(platform: Platform, input: CreateMerchantInput): Promise<JsonResponse> {
   const { psp, body, idempotencyKey } = input;
   const nextMsn = input.nextMsn ?? randomMsn;
-  const { repos, clock, config, store } = platform;
+  const { repos, config } = platform;
   if (!idempotencyKey) throw new ApiError('MERCHANT_IDEMPOTENCY_KEY_MISSING');
-  const requestSha256 = sha256Hex(canonicalJson(body));
 
-  const stored = await repos.idempotency.find(store.db, psp.pspId, SCOPE, idempotencyKey, iso(clock.now()));
-  if (stored) return replay(stored, requestSha256);
-
-  const fields = parseCreateMerchantRequest(body);
-  const nowMs = clock.now();
-  const now = iso(nowMs);
-  try {
-    return await store.db.transaction().execute(async (trx) => {
-      const again = await repos.idempotency.find(trx, psp.pspId, SCOPE, idempotencyKey, now);
-      if (again) return replay(again, requestSha256);
+  // The key (services/idempotent.ts): the same key and body replay, another body is a 409, and of
+  // two first requests at once the loser rolls its sales unit back and replays the winner's answer.
+  const result = await idempotent(
+    platform,
+    {
+      pspId: psp.pspId,
+      scope: SCOPE,
+      key: idempotencyKey,
+      requestSha256: () => sha256Hex(canonicalJson(body)),
+      conflict: 'MERCHANT_IDEMPOTENT_CONFLICT',
+    },
+    async (trx, nowMs, fields) => {
+      const now = iso(nowMs);
       let msn: string | null = null;
       for (let attempt = 0; attempt < MSN_MAX_ATTEMPTS && msn === null; attempt++) {
         const candidate = nextMsn();
@@ -125,31 +128,14 @@ export async function createMerchant(platform: Platform, input: CreateMerchantIn
         createdAt: now,
         updatedAt: now,
       });
-      const response = { statusCode: 200, body: JSON.stringify({ merchantSerialNumber: msn }) };
-      await repos.idempotency.save(trx, {
-        pspId: psp.pspId,
-        scope: SCOPE,
-        key: idempotencyKey,
-        response: { ...response, requestSha256 },
-        createdAt: now,
-        expiresAt: iso(nowMs + config.idempotencyTtlSeconds * 1000),
-      });
-      platform.log.info({ merchantSerialNumber: msn, pspId: psp.pspId, status: config.merchantInitialStatus }, 'sales unit created');
-      return response;
-    });
-  } catch (error) {
-    // Two concurrent first requests on a database without serialised writers: the loser replays.
-    if (!(error instanceof ApiError)) {
-      const winner = await repos.idempotency.find(store.db, psp.pspId, SCOPE, idempotencyKey, iso(clock.now()));
-      if (winner) return replay(winner, requestSha256);
-    }
-    throw error;
-  }
-}
-
-function replay(stored: { requestSha256: string; statusCode: number; body: string }, requestSha256: string): JsonResponse {
-  if (stored.requestSha256 !== requestSha256) throw new ApiError('MERCHANT_IDEMPOTENT_CONFLICT');
-  return { statusCode: stored.statusCode, body: stored.body };
+      return { statusCode: 200, body: JSON.stringify({ merchantSerialNumber: msn }), msn };
+    },
+    { prepare: () => parseCreateMerchantRequest(body) },
+  );
+  if (result.replayed) return result.answer;
+  const { statusCode, body: answer, msn } = result.answer;
+  platform.log.info({ merchantSerialNumber: msn, pspId: psp.pspId, status: config.merchantInitialStatus }, 'sales unit created');
+  return { statusCode, body: answer };
 }
 
 /**

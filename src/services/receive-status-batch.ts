@@ -11,10 +11,10 @@
  *    It is answered 9000 and recorded as a DUPLICATE of the first, without items: never applied.
  */
 import { iso } from '../clock.js';
-import { ApiError } from '../domain/errors.js';
 import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
 import type { StatusItemRecord } from '../store/status-batches.js';
+import { idempotent } from './idempotent.js';
 
 /** The answer to every valid batch (§2.8). */
 export const UPDATE_STATUS_ACCEPTED_BODY = JSON.stringify({ responseInfo: { responseCode: '9000', responseMessage: 'SUCCESS' } });
@@ -51,50 +51,37 @@ export async function receiveStatusBatch(
     idempotencyKey: string | null;
   },
 ): Promise<ReceivedBatch> {
-  const { repos, clock, config, store } = platform;
+  const { repos, store } = platform;
   const { pspId, idempotencyKey } = input;
   const batches = repos.statusBatches;
   const bodySha256 = batchSha256(input.items);
 
-  if (idempotencyKey) {
-    const stored = await repos.idempotency.find(store.db, pspId, SCOPE, idempotencyKey, iso(clock.now()));
-    if (stored) return replay(stored, bodySha256);
-  }
-
-  return store.db.transaction().execute(async (trx) => {
-    const nowMs = clock.now();
-    const now = iso(nowMs);
-    if (idempotencyKey) {
-      const stored = await repos.idempotency.find(trx, pspId, SCOPE, idempotencyKey, now);
-      if (stored) return replay(stored, bodySha256);
-    }
-    // With a key, the key decides: the same body under a new key is a new batch on purpose.
-    const duplicateOf = idempotencyKey ? null : await batches.findRecentSameBody(trx, pspId, bodySha256, iso(nowMs - DUPLICATE_WINDOW_MS));
-    await batches.insert(trx, {
-      pspId,
-      merchantSerialNumber: input.merchantSerialNumber,
-      receivedAt: now,
-      bodySha256,
-      idempotencyKey,
-      duplicateOf,
-      items: input.items,
-    });
-    const response = { statusCode: 200, body: UPDATE_STATUS_ACCEPTED_BODY };
-    if (idempotencyKey) {
-      await repos.idempotency.save(trx, {
+  // The key (services/idempotent.ts): the same key and body replay, another body is a 409, and
+  // of two first requests at once the loser rolls its batch back and replays the winner's answer.
+  const result = await idempotent(
+    platform,
+    { pspId, scope: SCOPE, key: idempotencyKey, requestSha256: () => bodySha256, conflict: 'IDEMPOTENCY_CONFLICT' },
+    async (trx, nowMs): Promise<ReceivedBatch> => {
+      // One batch of a PSP at a time from the look to the commit (PostgreSQL; SQLite's writers take
+      // turns anyway): the duplicate-by-body look sees the other's batch, and batch ids, which the
+      // job applies in order, are numbered in commit order.
+      await store.serialize(trx, `status-batch:${pspId}`);
+      const now = iso(nowMs);
+      // With a key, the key decides: the same body under a new key is a new batch on purpose.
+      const duplicateOf = idempotencyKey
+        ? null
+        : await batches.findRecentSameBody(trx, pspId, bodySha256, iso(nowMs - DUPLICATE_WINDOW_MS));
+      await batches.insert(trx, {
         pspId,
-        scope: SCOPE,
-        key: idempotencyKey,
-        response: { ...response, requestSha256: bodySha256 },
-        createdAt: now,
-        expiresAt: iso(nowMs + config.idempotencyTtlSeconds * 1000),
+        merchantSerialNumber: input.merchantSerialNumber,
+        receivedAt: now,
+        bodySha256,
+        idempotencyKey,
+        duplicateOf,
+        items: input.items,
       });
-    }
-    return { ...response, pending: duplicateOf === null };
-  });
-}
-
-function replay(stored: { requestSha256: string; statusCode: number; body: string }, bodySha256: string): ReceivedBatch {
-  if (stored.requestSha256 !== bodySha256) throw new ApiError('IDEMPOTENCY_CONFLICT');
-  return { statusCode: stored.statusCode, body: stored.body, pending: false };
+      return { statusCode: 200, body: UPDATE_STATUS_ACCEPTED_BODY, pending: duplicateOf === null };
+    },
+  );
+  return result.replayed ? { ...result.answer, pending: false } : result.answer;
 }

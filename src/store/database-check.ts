@@ -10,7 +10,7 @@ import { type Kysely, sql } from 'kysely';
 export class DatabaseRefusedError extends Error {
   override name = 'DatabaseRefusedError';
   constructor(
-    readonly reason: 'foreign' | 'newer',
+    readonly reason: 'foreign' | 'newer' | 'unreachable',
     message: string,
   ) {
     super(message);
@@ -19,8 +19,27 @@ export class DatabaseRefusedError extends Error {
 
 const MIGRATION_TABLE = 'kysely_migration';
 
-export async function checkDatabaseBeforeMigrating(db: Kysely<unknown>, knownMigrations: readonly string[], where: string): Promise<void> {
-  const tables = (await db.introspection.getTables({ withInternalKyselyTables: true })).map((t) => t.name);
+export interface CheckTarget {
+  /** The database as the message names it (never with a password). */
+  readonly where: string;
+  /**
+   * PostgreSQL: the schema the store works in (current_schema()). The server's introspection
+   * lists the tables of every schema; only this one's tables say whether the database is ours.
+   */
+  readonly schema?: string;
+  /** Whether `--reset` can erase it (SQLite files only: reset-database.ts). */
+  readonly resettable: boolean;
+}
+
+export async function checkDatabaseBeforeMigrating(
+  db: Kysely<unknown>,
+  knownMigrations: readonly string[],
+  target: CheckTarget,
+): Promise<void> {
+  const { where, schema } = target;
+  const tables = (await db.introspection.getTables({ withInternalKyselyTables: true }))
+    .filter((t) => schema === undefined || t.schema === schema)
+    .map((t) => t.name);
   if (tables.length === 0) return; // a new, empty database
   if (!tables.includes(MIGRATION_TABLE)) {
     throw new DatabaseRefusedError(
@@ -28,13 +47,14 @@ export async function checkDatabaseBeforeMigrating(db: Kysely<unknown>, knownMig
       `${where} holds another program's tables (${tables.slice(0, 3).join(', ')}${tables.length > 3 ? ', …' : ''}), not a vipps-psp-emulator database: point DATABASE_URL (--database-url) at another file or an empty database`,
     );
   }
-  const applied = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+  const table = schema === undefined ? sql.table(MIGRATION_TABLE) : sql.table(`${schema}.${MIGRATION_TABLE}`);
+  const applied = await sql<{ name: string }>`select name from ${table}`.execute(db);
   const known = new Set(knownMigrations);
   const unknown = applied.rows.map((r) => r.name).filter((name) => !known.has(name));
   if (unknown.length > 0) {
     throw new DatabaseRefusedError(
       'newer',
-      `${where} was written by a newer vipps-psp-emulator (migrations ${unknown.join(', ')} unknown to this version): run that version or newer, or start with --reset (erases it) or another DATABASE_URL (--database-url)`,
+      `${where} was written by a newer vipps-psp-emulator (migrations ${unknown.join(', ')} unknown to this version): run that version or newer, or ${target.resettable ? 'start with --reset (erases it) or ' : 'use '}another DATABASE_URL (--database-url)`,
     );
   }
 }

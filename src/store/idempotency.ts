@@ -26,7 +26,8 @@ function hotQueries(db: Kysely<Database>) {
         .where('idempotency_key', '=', key)
         .where('expires_at', '>', nowIso),
     ),
-    save: hotQuery(
+    /** saveIfAbsent's statement: an expired answer is replaced, a live one is kept (0 rows). */
+    saveIfAbsent: hotQuery(
       (
         pspId: string,
         scope: string,
@@ -50,16 +51,28 @@ function hotQueries(db: Kysely<Database>) {
             expires_at: expiresAt,
           })
           .onConflict((oc) =>
-            oc.columns(['psp_id', 'scope', 'idempotency_key']).doUpdateSet({
-              request_sha256: requestSha256,
-              status_code: statusCode,
-              response_body: body,
-              created_at: createdAt,
-              expires_at: expiresAt,
-            }),
+            oc
+              .columns(['psp_id', 'scope', 'idempotency_key'])
+              .doUpdateSet({
+                request_sha256: requestSha256,
+                status_code: statusCode,
+                response_body: body,
+                created_at: createdAt,
+                expires_at: expiresAt,
+              })
+              .where('idempotency_keys.expires_at', '<=', createdAt),
           ),
     ),
   };
+}
+
+export interface IdempotencyEntry {
+  readonly pspId: string;
+  readonly scope: string;
+  readonly key: string;
+  readonly response: StoredResponse;
+  readonly createdAt: string;
+  readonly expiresAt: string;
 }
 
 export class IdempotencyRepository {
@@ -75,14 +88,11 @@ export class IdempotencyRepository {
     return row ? { requestSha256: row.request_sha256, statusCode: row.status_code, body: row.response_body } : null;
   }
 
-  /** `save` on the hot path's connection. */
-  async saveOn(
-    connection: HotConnection,
-    entry: { pspId: string; scope: string; key: string; response: StoredResponse; createdAt: string; expiresAt: string },
-  ): Promise<void> {
+  /** `saveIfAbsent` on the hot path's connection. */
+  async saveIfAbsentOn(connection: HotConnection, entry: IdempotencyEntry): Promise<boolean> {
     const { response } = entry;
-    await connection.run(
-      this.hot.save,
+    const changed = await connection.run(
+      this.hot.saveIfAbsent,
       entry.pspId,
       entry.scope,
       entry.key,
@@ -92,6 +102,7 @@ export class IdempotencyRepository {
       entry.createdAt,
       entry.expiresAt,
     );
+    return changed === 1;
   }
 
   async find(trx: Db, pspId: string, scope: string, key: string, nowIso: string): Promise<StoredResponse | null> {
@@ -106,43 +117,12 @@ export class IdempotencyRepository {
     return row ? { requestSha256: row.request_sha256, statusCode: row.status_code, body: row.response_body } : null;
   }
 
-  async save(
-    trx: Db,
-    entry: { pspId: string; scope: string; key: string; response: StoredResponse; createdAt: string; expiresAt: string },
-  ): Promise<void> {
-    await trx
-      .insertInto('idempotency_keys')
-      .values({
-        psp_id: entry.pspId,
-        scope: entry.scope,
-        idempotency_key: entry.key,
-        request_sha256: entry.response.requestSha256,
-        status_code: entry.response.statusCode,
-        response_body: entry.response.body,
-        created_at: entry.createdAt,
-        expires_at: entry.expiresAt,
-      })
-      .onConflict((oc) =>
-        oc.columns(['psp_id', 'scope', 'idempotency_key']).doUpdateSet({
-          request_sha256: entry.response.requestSha256,
-          status_code: entry.response.statusCode,
-          response_body: entry.response.body,
-          created_at: entry.createdAt,
-          expires_at: entry.expiresAt,
-        }),
-      )
-      .execute();
-  }
-
   /**
    * Stores the answer for a key unless a live answer is stored for it already (an expired one is
    * replaced): false when another request holds the key. The unique key decides, so two first
    * requests that run at once cannot both store (services/idempotent.ts).
    */
-  async saveIfAbsent(
-    trx: Db,
-    entry: { pspId: string; scope: string; key: string; response: StoredResponse; createdAt: string; expiresAt: string },
-  ): Promise<boolean> {
+  async saveIfAbsent(trx: Db, entry: IdempotencyEntry): Promise<boolean> {
     const result = await trx
       .insertInto('idempotency_keys')
       .values({

@@ -11,6 +11,7 @@ import { m005_api_calls } from './migrations/005-api-calls.js';
 import { m006_status_batch_failures } from './migrations/006-status-batch-failures.js';
 import { m007_coordination } from './migrations/007-coordination.js';
 import { m008_card_nicknames } from './migrations/008-card-nicknames.js';
+import { m009_postgres_identity } from './migrations/009-postgres-identity.js';
 import { m012_request_journal } from './migrations/012-request-journal.js';
 import { m013_faults } from './migrations/013-faults.js';
 
@@ -22,6 +23,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '006_status_batch_failures': m006_status_batch_failures,
   '007_coordination': m007_coordination,
   '008_card_nicknames': m008_card_nicknames,
+  '009_postgres_identity': m009_postgres_identity,
   '012_request_journal': m012_request_journal,
   '013_faults': m013_faults,
 };

@@ -1,11 +1,16 @@
 /**
  * Test harness: the real platform on a fresh SQLite file, real HTTP on loopback, logs captured
  * so tests can assert that no secret is ever written.
+ *
+ * With TEST_DATABASE_URL=postgres://… set, each platform runs on PostgreSQL instead, in a fresh
+ * schema of that database of its own (named after its directory, so a restart on the same `dir`
+ * finds the same data); the schema is dropped when the platform closes for good.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { AdjustableClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
 import { type RunningPlatform, startPlatform } from '../../src/main.js';
@@ -144,10 +149,79 @@ export interface TestPlatformOptions {
   clock?: AdjustableClock;
 }
 
+/** The PostgreSQL database the suite runs on, or undefined for SQLite. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+
+async function onServer(databaseUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The schema a test platform in `dir` uses on TEST_DATABASE_URL. */
+export function testSchemaOf(dir: string): string {
+  return `t_${basename(dir)
+    .replace(/[^A-Za-z0-9]/g, '_')
+    .toLowerCase()}`;
+}
+
+/**
+ * A DATABASE_URL for the platform in `dir`: its SQLite file, or on TEST_DATABASE_URL its own
+ * schema (created if missing), chosen by pg's `options` (search_path) so that every connection of
+ * the pool sees only that schema.
+ */
+export async function testDatabaseUrl(dir: string): Promise<string> {
+  if (!TEST_DATABASE_URL) return `sqlite:${join(dir, 'platform.sqlite')}`;
+  const schema = testSchemaOf(dir);
+  await onServer(TEST_DATABASE_URL, `create schema if not exists ${schema}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.href;
+}
+
+/** Drops the schema of `dir` on TEST_DATABASE_URL (nothing on SQLite: the file goes with the directory). */
+export async function dropTestDatabase(dir: string): Promise<void> {
+  if (TEST_DATABASE_URL) await onServer(TEST_DATABASE_URL, `drop schema if exists ${testSchemaOf(dir)} cascade`);
+}
+
+/**
+ * Everything the platform of `dir` stored, as text, for tests that search it for secrets: on
+ * SQLite the raw bytes of the database file and its WAL (close the platform first so they are
+ * final); on PostgreSQL every row of every table of its schema, as PostgreSQL prints it.
+ */
+export async function storedText(p: Pick<TestPlatform, 'dir' | 'dbPath'>): Promise<Record<string, string>> {
+  if (!TEST_DATABASE_URL) {
+    const raw = (path: string) => (existsSync(path) ? readFileSync(path).toString('latin1') : '');
+    return { database: raw(p.dbPath), wal: raw(`${p.dbPath}-wal`) };
+  }
+  const schema = testSchemaOf(p.dir);
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      'select table_name from information_schema.tables where table_schema = $1 order by table_name',
+      [schema],
+    );
+    const parts: string[] = [];
+    for (const { table_name } of tables.rows) {
+      const rows = await client.query<{ row: string }>(`select t::text as row from ${schema}."${table_name}" t`);
+      parts.push(`${table_name}\n${rows.rows.map((r) => r.row).join('\n')}`);
+    }
+    return { database: parts.join('\n') };
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vipps-psp-test-'));
   const dbPath = join(dir, 'platform.sqlite');
-  const env: Record<string, string> = { PORT: '0', DATABASE_URL: `sqlite:${dbPath}`, LOG_LEVEL: 'trace', ...options.env };
+  const databaseUrl = await testDatabaseUrl(dir);
+  const env: Record<string, string> = { PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'trace', ...options.env };
   if (options.seed) {
     const seedPath = join(dir, 'seed.json');
     writeFileSync(seedPath, JSON.stringify(options.seed));
@@ -171,7 +245,10 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     logs: () => chunks.join(''),
     close: async () => {
       await running.close();
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) {
+        rmSync(dir, { recursive: true, force: true });
+        await dropTestDatabase(dir);
+      }
     },
     restart: async () => {
       await running.close();
