@@ -1,5 +1,6 @@
 /**
- * Two platform processes on one SQLite file (WAL), one PSP stub: every decision that must agree
+ * Two platform processes on one SQLite file (WAL), one PSP stub — or, with TEST_DATABASE_URL, on
+ * one PostgreSQL schema (the same test: the coordination is the same rows on both dialects): every decision that must agree
  * between them is in the database (docs/ARCHITECTURE.md "Where coordination lives").
  *
  *  - 300 payments driven through approve, FAIL, 3-D Secure, cancel and expiry from both processes
@@ -15,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { accessToken, call, DEMO, initBody, type Reply } from './helpers/platform.js';
+import { accessToken, call, DEMO, dropTestDatabase, initBody, type Reply, testDatabaseUrl } from './helpers/platform.js';
 import { failWith, gate, ok, PspStub, type StubRequest, softDecline } from './helpers/psp-stub.js';
 
 interface Node {
@@ -28,12 +29,12 @@ interface Node {
 const CALLBACK_TIMEOUT_MS = 3000;
 const LEASE_MARGIN_MS = 2000;
 
-async function startNode(dbPath: string, env: Record<string, string> = {}): Promise<Node> {
+async function startNode(databaseUrl: string, env: Record<string, string> = {}): Promise<Node> {
   const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'fixtures', 'platform-node.ts')], {
     env: {
       ...process.env,
       PORT: '0',
-      DATABASE_URL: `sqlite:${dbPath}`,
+      DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'warn',
       CLOCK_REFRESH_MS: '50',
       SWEEP_INTERVAL_MS: '250',
@@ -121,24 +122,25 @@ function pspHeaders(token: string): Record<string, string> {
 type Path = 'ok' | 'fail' | '3ds' | 'cancel' | 'expire';
 const PATHS: readonly Path[] = ['ok', 'fail', '3ds', 'cancel', 'expire'];
 
-describe('two platform processes on one SQLite file', () => {
+describe('two platform processes on one SQLite file (or one PostgreSQL)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-2proc-'));
-  const dbPath = join(dir, 'platform.sqlite');
   let stub: PspStub;
   let a: Node;
   let b: Node;
 
   before(async () => {
     stub = await PspStub.start();
+    const databaseUrl = await testDatabaseUrl(dir);
     // The first start creates the database (migrations, seed); the second joins it.
-    a = await startNode(dbPath);
-    b = await startNode(dbPath);
+    a = await startNode(databaseUrl);
+    b = await startNode(databaseUrl);
   });
 
   after(async () => {
     await Promise.all([a, b].filter(Boolean).map(stop));
     await stub?.close();
     rmSync(dir, { recursive: true, force: true });
+    await dropTestDatabase(dir);
   });
 
   it('300 payments from both processes at once: one outcome each, one call per outcome, no cryptogram twice, batches once and in order', async () => {
@@ -309,13 +311,13 @@ describe('two platform processes on one SQLite file', () => {
 describe('a process killed while its makePayment calls are in flight', () => {
   it('leaves them to the other process after the lease: the payments fail, the USER_CANCEL is resent, no second ACCEPTED call', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vipps-psp-kill-'));
-    const dbPath = join(dir, 'platform.sqlite');
+    const databaseUrl = await testDatabaseUrl(dir);
     const stub = await PspStub.start();
     const held = gate();
     // The PSP holds every answer until the test opens the gate (after the kill).
     stub.fallback = (body) => ({ ...ok(String(body.pspTransactionId)), gate: held.promise });
-    const a = await startNode(dbPath, { CALLBACK_TIMEOUT_MS: '60000' });
-    const b = await startNode(dbPath, { CALLBACK_TIMEOUT_MS: '60000' });
+    const a = await startNode(databaseUrl, { CALLBACK_TIMEOUT_MS: '60000' });
+    const b = await startNode(databaseUrl, { CALLBACK_TIMEOUT_MS: '60000' });
     try {
       const token = await accessToken(a.url);
       const approved = Array.from({ length: 5 }, () => initBody({ makePaymentUrl: stub.url }));
@@ -396,6 +398,7 @@ describe('a process killed while its makePayment calls are in flight', () => {
       await Promise.all([a, b].map(stop));
       await stub.close();
       rmSync(dir, { recursive: true, force: true });
+      await dropTestDatabase(dir);
     }
   });
 });
