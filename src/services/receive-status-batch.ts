@@ -12,9 +12,9 @@
  */
 import { iso } from '../clock.js';
 import { ApiError } from '../domain/errors.js';
+import type { StatusItemRecord } from '../domain/status-batch.js';
 import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
-import type { StatusItemRecord } from '../store/status-batches.js';
 
 /** The answer to every valid batch (§2.8). */
 export const UPDATE_STATUS_ACCEPTED_BODY = JSON.stringify({ responseInfo: { responseCode: '9000', responseMessage: 'SUCCESS' } });
