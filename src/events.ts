@@ -3,13 +3,9 @@
  * live status subscribe here (server-sent events), so no page has to poll the database.
  */
 import { EventEmitter } from 'node:events';
-import type { PaymentState } from './domain/payment-lifecycle.js';
+import type { PaymentChanged } from './domain/payment-changed.js';
 
-export interface PaymentChanged {
-  readonly paymentId: string;
-  readonly state: PaymentState;
-  readonly userPhone: string | null;
-}
+export type { PaymentChanged };
 
 export class PaymentEvents {
   private readonly emitter = new EventEmitter();

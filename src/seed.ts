@@ -6,12 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Card, Merchant, MerchantAddress } from './domain/parties.js';
+import type { Card, Merchant, MerchantAddress, UserWithCards } from './domain/parties.js';
 import { packageRoot } from './package-root.js';
 import { sha256Hex } from './security/hash.js';
 import type { MerchantRepository } from './store/merchants.js';
 import type { PspRepository } from './store/psps.js';
-import type { UserRepository, UserWithCards } from './store/users.js';
+import type { UserRepository } from './store/users.js';
 
 export interface SeedPsp {
   pspId: string;

@@ -98,3 +98,8 @@ export function cardUsable(card: Card, todayIso: string): boolean {
 
 /** What authentication and init need of a sales unit (`Merchant-Serial-Number`). */
 export type SalesUnitAccess = Pick<Merchant, 'merchantSerialNumber' | 'pspId' | 'status' | 'skipLandingPage'>;
+
+/** A test user with their cards (the simulated app's user). */
+export interface UserWithCards extends User {
+  readonly cards: readonly Card[];
+}

@@ -10,10 +10,10 @@
  * parser (app.ts), so the body is never serialised again.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiOperation as JournalOperation } from '../domain/api-operations.js';
 import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
 import { redactBody, redactHeaders } from '../security/redact.js';
-import type { JournalOperation } from '../store/request-journal.js';
 import { header } from './psp-auth.js';
 
 declare module 'fastify' {

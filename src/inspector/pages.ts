@@ -5,14 +5,13 @@
  * never kept (the journal is redacted, cryptograms and makePaymentTokens are not stored).
  */
 import type { Fault } from '../domain/faults.js';
-import type { Merchant, Psp } from '../domain/parties.js';
+import type { Merchant, Psp, UserWithCards } from '../domain/parties.js';
 import type { Payment } from '../domain/payment.js';
 import { PAYMENT_STATES } from '../domain/payment-lifecycle.js';
 import type { ChecklistReport } from '../services/checklist.js';
 import type { paymentView } from '../services/control.js';
 import type { StatusBatchList } from '../services/status-batch-report.js';
 import type { JournalEntry } from '../store/request-journal.js';
-import type { UserWithCards } from '../store/users.js';
 import { html, type SafeHtml } from '../wallet/pages/html.js';
 import { ASSETS } from '../wallet/pages/layout.js';
 

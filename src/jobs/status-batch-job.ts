@@ -13,7 +13,9 @@ import { osloDate, osloOffsetMinutes } from '../domain/time.js';
 import { applyPendingBatches, type StatusBatchDeps } from '../services/apply-status-batches.js';
 import type { Scheduler } from './scheduler.js';
 
-export const NIGHTLY_JOB = 'status-batches-nightly';
+export { NIGHTLY_JOB } from '../domain/status-batch.js';
+
+import { NIGHTLY_JOB } from '../domain/status-batch.js';
 /** The nightly batch runs at this hour, Oslo time. */
 export const NIGHTLY_HOUR_OSLO = 2;
 /** How long a process's claim on the nightly run holds (platform clock) before another may take it over. */

@@ -111,3 +111,13 @@ export async function addTestUser(platform: Platform, body: unknown) {
   await platform.repos.users.upsert(toUserWithCards(user), iso(platform.clock.now()));
   return { created, user: await platform.repos.users.findByPhone(user.phoneNumber) };
 }
+
+/** The PSP a `Psp-Id` header names (as sent, or upper-cased: the id is a hex string); null when none. */
+export async function findPspByIdHeader(platform: Pick<Platform, 'repos'>, pspIdHeader: string) {
+  return (await platform.repos.psps.findById(pspIdHeader)) ?? (await platform.repos.psps.findById(pspIdHeader.toUpperCase()));
+}
+
+/** The PSP's payment as stored (no expiry on read); null for an unknown or another PSP's id. */
+export function findPaymentOfPsp(platform: Pick<Platform, 'repos'>, pspId: string, pspTransactionId: string) {
+  return platform.repos.payments.findByPspTransactionId(pspId, pspTransactionId);
+}

@@ -11,9 +11,9 @@
  *    It is answered 9000 and recorded as a DUPLICATE of the first, without items: never applied.
  */
 import { iso } from '../clock.js';
+import type { StatusItemRecord } from '../domain/status-batch.js';
 import type { Platform } from '../platform.js';
 import { sha256Hex } from '../security/hash.js';
-import type { StatusItemRecord } from '../store/status-batches.js';
 import { idempotent } from './idempotent.js';
 
 /** The answer to every valid batch (§2.8). */

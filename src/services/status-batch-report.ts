@@ -2,8 +2,9 @@
  * What the control API shows of status batches (docs/status-updates.md): each batch with its
  * counts and its rejected items with their reasons, and the status items of one payment.
  */
+import { ApiError } from '../domain/errors.js';
 import { REJECTIONS, type RejectionCode } from '../domain/payment-money.js';
-import { NIGHTLY_JOB } from '../jobs/status-batch-job.js';
+import { NIGHTLY_JOB } from '../domain/status-batch.js';
 import type { Platform } from '../platform.js';
 import type { StatusBatch } from '../store/status-batches.js';
 
@@ -151,4 +152,36 @@ export async function statusItemsOfPayment(
     detail: i.detail,
     decidedAt: i.decidedAt,
   }));
+}
+
+/** The PSP's batch; another PSP's and an unknown id answer alike (docs/ARCHITECTURE.md "Isolation"). */
+export async function ownStatusBatch(platform: Pick<Platform, 'repos'>, pspId: string, batchId: number): Promise<StatusBatch> {
+  const batch = await platform.repos.statusBatches.find(batchId);
+  if (!batch || batch.pspId !== pspId) throw new ApiError('STATUS_BATCH_NOT_FOUND');
+  return batch;
+}
+
+/** The views of batches by id (those that exist), with their first 100 rejected items. */
+export async function statusBatchViews(platform: Pick<Platform, 'repos'>, batchIds: readonly number[]): Promise<StatusBatchView[]> {
+  const out: StatusBatchView[] = [];
+  for (const id of batchIds) {
+    const batch = await platform.repos.statusBatches.find(id);
+    if (batch) out.push(await statusBatchView(platform, batch, { limit: 100, offset: 0 }));
+  }
+  return out;
+}
+
+/**
+ * Puts the PSP's FAILED batch back in the queue (after its cause was fixed) and runs the jobs;
+ * answers its view. Ownership first: another PSP's batch is not found, whatever its state.
+ */
+export async function retryStatusBatch(
+  platform: Pick<Platform, 'repos' | 'scheduler'>,
+  pspId: string,
+  batchId: number,
+): Promise<StatusBatchView> {
+  await ownStatusBatch(platform, pspId, batchId);
+  if (!(await platform.repos.statusBatches.requeueFailed(batchId, pspId))) throw new ApiError('STATUS_BATCH_NOT_FAILED');
+  await platform.scheduler.runDue();
+  return statusBatchView(platform, await ownStatusBatch(platform, pspId, batchId), { limit: 100, offset: 0 });
 }

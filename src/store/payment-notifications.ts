@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
-import type { PaymentChanged } from '../events.js';
+import type { PaymentChanged } from '../domain/payment-changed.js';
 import type { Database } from './schema.js';
 
 /** The channel of payment changes. Notifications are per database, so each schema gets its own. */

@@ -9,7 +9,6 @@
  */
 import { type Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { redactPasswords } from '../redact.js';
 import { DatabaseRefusedError } from './database-check.js';
 import { bindArguments, type HotConnection, type HotPath, type HotQuery } from './hot.js';
 
@@ -60,6 +59,17 @@ export function createPostgresDialect(databaseUrl: string, options: PostgresOpti
   return { dialect: new PostgresDialect({ pool }), pool };
 }
 
+/** The URL with its password shown as `***` (the store may not use src/redact.ts: layers.test.ts). */
+function withoutPassword(databaseUrl: string): string {
+  try {
+    const u = new URL(databaseUrl);
+    if (u.password) u.password = '***';
+    return u.href;
+  } catch {
+    return describeServer(databaseUrl);
+  }
+}
+
 /**
  * Checks that the server answers before migrating. Its failure is an operating error
  * (operating-error.ts: one line naming DATABASE_URL), with the URL's password shown as `***`.
@@ -72,7 +82,7 @@ export async function checkConnection(db: Kysely<any>, databaseUrl: string): Pro
     const reason = error instanceof Error ? error.message : String(error);
     throw new DatabaseRefusedError(
       'unreachable',
-      `cannot connect to PostgreSQL at ${redactPasswords(databaseUrl)}: ${reason}: start the server, or point DATABASE_URL (--database-url) at one that runs`,
+      `cannot connect to PostgreSQL at ${withoutPassword(databaseUrl)}: ${reason}: start the server, or point DATABASE_URL (--database-url) at one that runs`,
     );
   }
 }

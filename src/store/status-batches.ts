@@ -6,6 +6,10 @@
  */
 import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
 import type { Lease } from '../domain/callback-attempt.js';
+import type { BatchState, ItemOutcome, StatusItemRecord } from '../domain/status-batch.js';
+
+export type { BatchState, ItemOutcome, StatusItemRecord };
+
 import type { Ore } from '../domain/money.js';
 import type { LogOperation } from '../domain/payment.js';
 import type { OperationStatus, RejectionCode } from '../domain/payment-money.js';
@@ -75,19 +79,6 @@ export type StatusBatchTables = {
 type AnyDb = Kysely<Database> | Transaction<Database>;
 type Db = Kysely<Database & StatusBatchTables>;
 const withStatusTables = (db: AnyDb): Db => db.withTables<StatusBatchTables>();
-
-/** FAILED: applying it threw (our bug); nothing of it was applied, later batches went on. */
-export type BatchState = 'PENDING' | 'APPLIED' | 'DUPLICATE' | 'FAILED';
-export type ItemOutcome = 'APPLIED' | 'UNCHANGED' | 'REJECTED';
-
-export interface StatusItemRecord {
-  readonly pspTransactionId: string;
-  readonly status: LogOperation;
-  readonly amount: Ore;
-  readonly currency: string;
-  readonly paymentText: string | null;
-  readonly operationStatus: OperationStatus;
-}
 
 export interface StoredStatusItem extends StatusItemRecord {
   readonly seq: number;

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Card, CardBrand, CardType, User, UserStatus } from '../domain/parties.js';
+import type { Card, CardBrand, CardType, User, UserStatus, UserWithCards } from '../domain/parties.js';
 import type { CardsTable, Database, UsersTable } from './schema.js';
 
 const toUser = (r: Selectable<UsersTable>): User => ({
@@ -22,10 +22,6 @@ const toCard = (r: Selectable<CardsTable>): Card => ({
   isDefault: r.is_default === 1,
   nickname: r.nickname,
 });
-
-export interface UserWithCards extends User {
-  readonly cards: readonly Card[];
-}
 
 export class UserRepository {
   constructor(private readonly db: Kysely<Database>) {}

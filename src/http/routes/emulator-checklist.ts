@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import type { Platform } from '../../platform.js';
 import { buildChecklist, formatChecklist } from '../../services/checklist.js';
+import { findPspByIdHeader } from '../../services/control.js';
 import { header } from '../psp-auth.js';
 
 export async function emulatorChecklistRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
@@ -24,7 +25,7 @@ export async function emulatorChecklistRoutes(app: FastifyInstance, { platform }
     async (request, reply) => {
       const pspIdHeader = header(request, 'psp-id');
       if (!pspIdHeader) throw new ApiError('INVALID_REQUEST', {}, 'the Psp-Id header is required');
-      const psp = (await platform.repos.psps.findById(pspIdHeader)) ?? (await platform.repos.psps.findById(pspIdHeader.toUpperCase()));
+      const psp = await findPspByIdHeader(platform, pspIdHeader);
       if (!psp) throw new ApiError('INVALID_REQUEST', {}, 'no PSP has this Psp-Id');
       const report = await buildChecklist(platform, psp.pspId);
       if (request.query.format === 'text') return reply.type('text/plain; charset=utf-8').send(formatChecklist(report));

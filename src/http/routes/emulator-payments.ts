@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Platform } from '../../platform.js';
 import { addTestUser, approveAsUser, cancelAsUser, paymentView } from '../../services/control.js';
+import { listUsers } from '../../services/wallet-views.js';
 import { header } from '../psp-auth.js';
 
 const idParams = { type: 'object', required: ['pspTransactionId'], properties: { pspTransactionId: { type: 'string', minLength: 1 } } };
@@ -40,7 +41,7 @@ export async function emulatorPaymentRoutes(app: FastifyInstance, { platform }: 
     async (request) => cancelAsUser(platform, header(request, 'psp-id'), request.params.pspTransactionId),
   );
 
-  app.get('/_emulator/users', async () => ({ users: await platform.repos.users.list() }));
+  app.get('/_emulator/users', async () => ({ users: await listUsers(platform) }));
 
   app.post('/_emulator/users', async (request, reply) => {
     const { created, user } = await addTestUser(platform, request.body);

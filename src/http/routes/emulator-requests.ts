@@ -7,9 +7,10 @@
  *   GET /_emulator/requests/{id}   one request; `Psp-Id` required, another PSP's id is unknown
  */
 import type { FastifyInstance } from 'fastify';
+import { API_OPERATIONS as JOURNAL_OPERATIONS } from '../../domain/api-operations.js';
 import { ApiError } from '../../domain/errors.js';
 import type { Platform } from '../../platform.js';
-import { JOURNAL_OPERATIONS } from '../../store/request-journal.js';
+import { journalEntries, journalEntryOfPsp } from '../../services/inspector-queries.js';
 import { header } from '../psp-auth.js';
 
 const listQuery = {
@@ -40,14 +41,12 @@ interface ListQuery {
 const MAX_PAGE = 500;
 
 export async function emulatorRequestRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
-  const { journal } = platform.repos;
-
   app.get<{ Querystring: ListQuery }>('/_emulator/requests', { schema: { querystring: listQuery } }, async (request) => {
     const q = request.query;
     const limit = q.limit === undefined ? 50 : Number(q.limit);
     if (limit < 1 || limit > MAX_PAGE) throw new ApiError('INVALID_REQUEST', {}, `limit must be between 1 and ${MAX_PAGE}`);
     const pspId = q.pspId ?? header(request, 'psp-id');
-    const page = await journal.list({
+    const page = await journalEntries(platform, {
       pspId,
       operation: q.operation,
       status: q.status,
@@ -65,7 +64,7 @@ export async function emulatorRequestRoutes(app: FastifyInstance, { platform }: 
     async (request) => {
       const pspId = header(request, 'psp-id');
       if (!pspId) throw new ApiError('INVALID_REQUEST', {}, 'the Psp-Id header is required');
-      const entry = await journal.get(request.params.id, pspId);
+      const entry = await journalEntryOfPsp(platform, request.params.id, pspId);
       if (!entry) throw new ApiError('JOURNAL_ENTRY_NOT_FOUND');
       return entry;
     },

@@ -14,7 +14,13 @@ import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import type { Platform } from '../../platform.js';
 import { applyPendingBatches } from '../../services/apply-status-batches.js';
-import { listStatusBatches, statusBatchView } from '../../services/status-batch-report.js';
+import {
+  listStatusBatches,
+  ownStatusBatch,
+  retryStatusBatch,
+  statusBatchView,
+  statusBatchViews,
+} from '../../services/status-batch-report.js';
 import { controlPspId } from '../control-scope.js';
 
 const listQuery = {
@@ -53,13 +59,6 @@ const integersFromStrings: preValidationAsyncHookHandler = async (request) => {
 const idParams = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } as const;
 
 export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
-  /** The PSP's batch; another PSP's and an unknown id answer alike. */
-  const ownBatch = async (pspId: string, id: number) => {
-    const batch = await platform.repos.statusBatches.find(id);
-    if (!batch || batch.pspId !== pspId) throw new ApiError('STATUS_BATCH_NOT_FOUND');
-    return batch;
-  };
-
   // This plugin's routes only (Fastify encapsulates a registered plugin's hooks).
   app.addHook('preValidation', integersFromStrings);
 
@@ -73,7 +72,7 @@ export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform
     '/_emulator/status-batches/:id',
     { schema: { params: idParams, querystring: oneQuery } },
     async (request) => {
-      const batch = await ownBatch(controlPspId(request), request.params.id);
+      const batch = await ownStatusBatch(platform, controlPspId(request), request.params.id);
       return statusBatchView(platform, batch, { limit: request.query.rejectedLimit, offset: request.query.rejectedOffset });
     },
   );
@@ -83,33 +82,22 @@ export async function emulatorStatusBatchRoutes(app: FastifyInstance, { platform
     const pspId = controlPspId(request);
     if (platform.config.statusBatchSchedule === 'never') throw new ApiError('STATUS_BATCHES_NEVER_APPLIED');
     const run = await applyPendingBatches(platform, { pspId });
-    const repository = platform.repos.statusBatches;
-    const views = async (ids: readonly number[]) => {
-      const out = [];
-      for (const id of ids) {
-        const batch = await repository.find(id);
-        if (batch) out.push(await statusBatchView(platform, batch, { limit: 100, offset: 0 }));
-      }
-      return out;
-    };
     return {
       schedule: platform.config.statusBatchSchedule,
-      applied: await views(run.applied.map((a) => a.batchId)),
-      failed: await views(run.failed.map((f) => f.batchId)),
+      applied: await statusBatchViews(
+        platform,
+        run.applied.map((a) => a.batchId),
+      ),
+      failed: await statusBatchViews(
+        platform,
+        run.failed.map((f) => f.batchId),
+      ),
     };
   });
 
   // After the cause of a failure is fixed (our bug, or a database that was full), the batch can
   // be applied again: it goes back in the queue, and the schedule (or /run) applies it.
   app.post<{ Params: { id: number } }>('/_emulator/status-batches/:id/retry', { schema: { params: idParams } }, async (request) => {
-    const pspId = controlPspId(request);
-    const repository = platform.repos.statusBatches;
-    // Ownership first: another PSP's batch is not found, whatever its state (no 409 to tell it exists).
-    await ownBatch(pspId, request.params.id);
-    if (!(await repository.requeueFailed(request.params.id, pspId))) throw new ApiError('STATUS_BATCH_NOT_FAILED');
-    await platform.scheduler.runDue();
-    const batch = await repository.find(request.params.id);
-    if (!batch) throw new ApiError('STATUS_BATCH_NOT_FOUND');
-    return statusBatchView(platform, batch, { limit: 100, offset: 0 });
+    return retryStatusBatch(platform, controlPspId(request), request.params.id);
   });
 }

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import type { Platform } from '../../platform.js';
+import { findPaymentOfPsp } from '../../services/control.js';
 import { pspAuth, pspContextOf } from '../psp-auth.js';
 
 export async function forceApproveRoutes(app: FastifyInstance, { platform }: { platform: Platform }): Promise<void> {
@@ -25,7 +26,7 @@ export async function forceApproveRoutes(app: FastifyInstance, { platform }: { p
     },
     async (request, reply) => {
       const { psp } = pspContextOf(request);
-      const payment = await platform.repos.payments.findByPspTransactionId(psp.pspId, request.params.pspTransactionId);
+      const payment = await findPaymentOfPsp(platform, psp.pspId, request.params.pspTransactionId);
       // Another PSP's payment is not found either: it answers exactly like an unknown id.
       if (!payment) throw new ApiError('FORCE_APPROVE_PAYMENT_NOT_FOUND');
       const verified = await platform.landingTokens.verify(request.body.token);

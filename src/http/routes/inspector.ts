@@ -8,6 +8,7 @@
  * whole by CONTROL_API_TOKEN); payments are addressed by their internal id.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { API_OPERATIONS as JOURNAL_OPERATIONS } from '../../domain/api-operations.js';
 import { ApiError } from '../../domain/errors.js';
 import {
   batchesPage,
@@ -26,10 +27,18 @@ import type { Platform } from '../../platform.js';
 import { buildChecklist } from '../../services/checklist.js';
 import { approveAsUser, cancelAsUser, paymentView } from '../../services/control.js';
 import { createFault, deleteFault } from '../../services/faults.js';
+import {
+  attemptsOfPayment,
+  findPayments,
+  journalEntries,
+  journalOfPayment,
+  listAllFaults,
+  listPsps,
+  listSalesUnits,
+  listTestUsers,
+} from '../../services/inspector-queries.js';
 import { resetPlatform } from '../../services/reset.js';
 import { listStatusBatches } from '../../services/status-batch-report.js';
-import { searchPayments } from '../../store/payment-search.js';
-import { JOURNAL_OPERATIONS } from '../../store/request-journal.js';
 import { html, type SafeHtml } from '../../wallet/pages/html.js';
 import { CONTROL_COOKIE, controlCookieValue } from '../control-access.js';
 import {
@@ -69,8 +78,8 @@ export async function inspectorRoutes(app: FastifyInstance, { platform }: { plat
     sendPage(reply, status, frame({ section: 'payments', title: 'Error', nowIso: now() }, errorBody(message)), CSP);
 
   const now = () => new Date(platform.clock.now()).toISOString();
-  const psps = () => platform.repos.psps.list();
-  const merchants = async () => (await Promise.all((await psps()).map((p) => platform.repos.merchants.listByPsp(p.pspId)))).flat();
+  const psps = () => listPsps(platform);
+  const merchants = () => listSalesUnits(platform);
   const page = (
     reply: FastifyReply,
     section: Parameters<typeof frame>[0]['section'],
@@ -100,7 +109,7 @@ export async function inspectorRoutes(app: FastifyInstance, { platform }: { plat
   app.get(UI, async (request, reply) => {
     const query = q(request);
     const filter = { psp: nonEmpty(query.psp), msn: nonEmpty(query.msn), state: nonEmpty(query.state), q: nonEmpty(query.q) };
-    const payments = await searchPayments(platform.store.db, {
+    const payments = await findPayments(platform, {
       pspId: filter.psp,
       merchantSerialNumber: filter.msn,
       state: filter.state,
@@ -121,14 +130,14 @@ export async function inspectorRoutes(app: FastifyInstance, { platform }: { plat
     if (!payment)
       return sendPage(reply, 404, frame({ section: 'payments', title: 'Not found', nowIso: now() }, errorBody('No such payment.')), CSP);
     const view = await paymentView(platform, payment.pspId, payment.pspTransactionId);
-    const attempts = await platform.repos.callbacks.ofPayment(payment.id);
+    const attempts = await attemptsOfPayment(platform, payment.id);
     const latestAccepted = attempts.filter((a) => a.paymentState === 'ACCEPTED').at(-1);
-    const requests = await platform.repos.journal.list({ pspId: payment.pspId, pspTransactionId: payment.pspTransactionId, limit: 100 });
+    const requests = await journalOfPayment(platform, payment);
     const body = paymentPage({
       view,
       internalId: payment.id,
       requests: requests.entries,
-      users: await platform.repos.users.list(),
+      users: await listTestUsers(platform),
       threeDsAttemptId: latestAccepted?.id ?? null,
     });
     return page(reply, 'payments', `Payment ${payment.pspTransactionId}`, body, request);
@@ -164,7 +173,7 @@ export async function inspectorRoutes(app: FastifyInstance, { platform }: { plat
       const payment = await paymentOf((request.params as { id: string }).id);
       const outcome = formField(request, 'outcome') ?? '';
       if (!['OK', 'FAILED', 'CANCEL'].includes(outcome)) throw new ApiError('INVALID_REQUEST', {}, 'unknown 3-D Secure outcome');
-      const attempts = await platform.repos.callbacks.ofPayment(payment.id);
+      const attempts = await attemptsOfPayment(platform, payment.id);
       const attempt = attempts.find((a) => a.id === formField(request, 'attempt'));
       if (!attempt) throw new ApiError('PAYMENT_NOT_FOUND');
       const result = await platform.userActions.completeThreeDs(attempt.id, outcome);
@@ -212,7 +221,7 @@ export async function inspectorRoutes(app: FastifyInstance, { platform }: { plat
     };
     const status = filter.status && /^([1-5][0-9][0-9]|[1-5]xx)$/.test(filter.status) ? filter.status : undefined;
     const before = nonEmpty(query.before);
-    const result = await platform.repos.journal.list({
+    const result = await journalEntries(platform, {
       pspId: filter.psp,
       operation: filter.operation,
       status,
@@ -235,7 +244,7 @@ export async function inspectorRoutes(app: FastifyInstance, { platform }: { plat
   });
 
   app.get(`${UI}/faults`, async (request, reply) =>
-    page(reply, 'faults', 'Faults', faultsPage(await platform.repos.faults.list(), await psps(), JOURNAL_OPERATIONS), request),
+    page(reply, 'faults', 'Faults', faultsPage(await listAllFaults(platform), await psps(), JOURNAL_OPERATIONS), request),
   );
 
   app.post(
@@ -277,7 +286,7 @@ export async function inspectorRoutes(app: FastifyInstance, { platform }: { plat
       reply,
       'parties',
       'PSPs, sales units, users',
-      partiesPage(await psps(), await merchants(), await platform.repos.users.list()),
+      partiesPage(await psps(), await merchants(), await listTestUsers(platform)),
       request,
     ),
   );
@@ -308,7 +317,7 @@ export async function inspectorRoutes(app: FastifyInstance, { platform }: { plat
   app.get<{ Params: { id: string } }>(`${UI}/payments/:id/requests`, async (request, reply) => {
     const payment = await platform.paymentReads.findById(request.params.id).catch(() => null);
     if (!payment) return problem(reply, 404, 'No such payment.');
-    const requests = await platform.repos.journal.list({ pspId: payment.pspId, pspTransactionId: payment.pspTransactionId, limit: 100 });
+    const requests = await journalOfPayment(platform, payment);
     return reply.headers(securityHeaders(CSP)).type('text/html; charset=utf-8').send(journalTable(requests.entries).value);
   });
 

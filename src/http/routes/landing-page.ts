@@ -11,6 +11,7 @@ import type { Merchant } from '../../domain/parties.js';
 import type { Payment } from '../../domain/payment.js';
 import { isFinal } from '../../domain/payment-lifecycle.js';
 import type { Platform } from '../../platform.js';
+import { findSalesUnit } from '../../services/wallet-views.js';
 import { APP_PATH } from '../../wallet/pages/app.js';
 import { safeNavigationUrl } from '../../wallet/pages/html.js';
 import { finishedPage, LANDING_PATH, landingUrl, phoneFormPage, problemPage, waitingPage } from '../../wallet/pages/landing.js';
@@ -68,7 +69,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     if (!paymentId) return { ok: false };
     const payment = await platform.paymentReads.findById(paymentId);
     if (!payment) return { ok: false };
-    const merchant = await platform.repos.merchants.findByMsn(payment.merchantSerialNumber);
+    const merchant = await findSalesUnit(platform, payment.merchantSerialNumber);
     if (!merchant) return { ok: false };
     return { ok: true, payment, merchant, expired: !verified.ok, token };
   }

@@ -8,9 +8,9 @@ import { ApiError } from '../../domain/errors.js';
 import { amountFromJson, INT32_MAX, type Ore } from '../../domain/money.js';
 import { LOG_OPERATIONS, type LogOperation } from '../../domain/payment.js';
 import { OPERATION_STATUSES, type OperationStatus } from '../../domain/payment-money.js';
+import type { StatusItemRecord } from '../../domain/status-batch.js';
 import type { Platform } from '../../platform.js';
 import { receiveStatusBatch } from '../../services/receive-status-batch.js';
-import type { StatusItemRecord } from '../../store/status-batches.js';
 import { idempotencyKeyOf, pspAuth, pspContextOf } from '../psp-auth.js';
 
 /** Items per batch: far more than a night's worth for most PSPs; the body limit binds first. */

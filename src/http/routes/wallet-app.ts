@@ -7,12 +7,12 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
-import type { Merchant } from '../../domain/parties.js';
+import type { Merchant, UserWithCards } from '../../domain/parties.js';
 import type { Payment } from '../../domain/payment.js';
 import { isFinal } from '../../domain/payment-lifecycle.js';
 import { osloDate } from '../../domain/time.js';
 import type { Platform } from '../../platform.js';
-import type { UserWithCards } from '../../store/users.js';
+import { findSalesUnit, findUser, listUsers, paymentLog, paymentsOfUser } from '../../services/wallet-views.js';
 import {
   APP_PATH,
   type AppUser,
@@ -84,7 +84,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
   async function loggedIn(request: FastifyRequest): Promise<LoggedIn | null> {
     const session = sessions.verify(readCookie(request, SESSION_COOKIE), Date.now());
     if (!session) return null;
-    const user = await platform.repos.users.findByPhone(session.phoneNumber);
+    const user = await findUser(platform, session.phoneNumber);
     if (!user) return null;
     return { session, user, csrf: sessions.csrfToken(session), appUser: { name: user.name, phoneNumber: user.phoneNumber } };
   }
@@ -114,14 +114,14 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
   async function merchantsOf(payments: readonly Payment[]): Promise<Map<string, Merchant>> {
     const map = new Map<string, Merchant>();
     for (const msn of new Set(payments.map((p) => p.merchantSerialNumber))) {
-      const m = await platform.repos.merchants.findByMsn(msn);
+      const m = await findSalesUnit(platform, msn);
       if (m) map.set(msn, m);
     }
     return map;
   }
 
   async function listFor(phone: string) {
-    const payments = await platform.repos.payments.listByUser(phone, LIST_LIMIT);
+    const payments = await paymentsOfUser(platform, phone, LIST_LIMIT);
     return {
       pending: payments.filter((p) => isPendingForUser(p.state)),
       history: payments.filter((p) => isFinal(p.state)),
@@ -164,7 +164,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
 
   async function testUsers(): Promise<AppUser[]> {
     if (platform.config.profile !== 'test') return [];
-    return (await platform.repos.users.list()).map((u) => ({ name: u.name, phoneNumber: u.phoneNumber }));
+    return (await listUsers(platform)).map((u) => ({ name: u.name, phoneNumber: u.phoneNumber }));
   }
 
   app.post(`${APP_PATH}/login`, async (request, reply) => {
@@ -172,7 +172,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
     const next = safeNext(formField(request, 'next'));
     const typed = formField(request, 'phoneNumber') ?? '';
     const phone = normalizePhone(typed);
-    const user = phone ? await platform.repos.users.findByPhone(phone) : null;
+    const user = phone ? await findUser(platform, phone) : null;
     // §2.15: the test environment's PIN is 1236 for every test user; no lock-out.
     if (!user || formField(request, 'pin') !== TEST_PIN) {
       return sendPage(
@@ -300,7 +300,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
       if (!who) return toLogin(reply, `${APP_PATH}/payments/${encodeURIComponent(request.params.id)}`);
       const payment = await ownPayment(who, request.params.id);
       if (!payment) return notFound(reply, who);
-      const merchant = await platform.repos.merchants.findByMsn(payment.merchantSerialNumber);
+      const merchant = await findSalesUnit(platform, payment.merchantSerialNumber);
       if (!merchant) return notFound(reply, who);
       const nowMs = platform.clock.now();
       const waiting = payment.state === 'INITIATED' || payment.state === 'AWAITING_USER';
@@ -320,7 +320,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
           shopUrl: isFinal(payment.state) && !payment.skipLandingPage ? safeNavigationUrl(payment.pspRedirectUrl) : null,
           frameUrl: payment.state === 'AWAITING_3DS' ? safeFrameUrl(payment.url3dSecure) : null,
           // Only a reserved payment has money movements to show.
-          log: payment.state === 'RESERVED' ? await platform.repos.payments.log(payment.id) : [],
+          log: payment.state === 'RESERVED' ? await paymentLog(platform, payment.id) : [],
           timeZone: TIME_ZONE,
         }),
         csp,
