@@ -170,8 +170,11 @@ export function parseConfig(env: Env): Config {
   }
   const databaseUrl = env.DATABASE_URL && env.DATABASE_URL !== '' ? env.DATABASE_URL : DEFAULT_DATABASE_URL;
   if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
-    // Not echoed: a mistyped server URL may still carry a password.
-    throw new ConfigError('DATABASE_URL', 'expected sqlite:<path>, sqlite::memory:, postgres://… or postgresql://…');
+    // Echoed with its password as *** (ConfigError).
+    throw new ConfigError(
+      'DATABASE_URL',
+      `expected sqlite:<path>, sqlite::memory:, postgres://… or postgresql://…, got ${JSON.stringify(databaseUrl)}`,
+    );
   }
   const isTest = profile === 'test';
   const config: Config = {
