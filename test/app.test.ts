@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DESKTOP, launchBrowser, newContext, PHONE, screenshot, withFailureShots } from './helpers/browser.js';
+import { eventually } from './helpers/eventually.js';
 import { call, DEMO, initBody, PspApi, startTestPlatform, type TestPlatform, uid } from './helpers/platform.js';
 import { failWith, initiateForSite, ok, PspSite, type StartedPayment, threeDs } from './helpers/psp-site.js';
-import { PspStub } from './helpers/psp-stub.js';
+import { gate, PspStub } from './helpers/psp-stub.js';
 
 type Started = StartedPayment;
 
@@ -236,7 +237,8 @@ describe('the simulated app', () => {
 
     it("shows a spinner while makePayment is in flight, then the PSP's FAIL as a user message", async () => {
       const s = await start({ customerMobileNumber: DEMO.user });
-      site.script(s.id, { ...failWith(s.id, 82, 'Refused by Issuer'), delayMs: 1500 });
+      const held = gate(); // the PSP answers once the test has seen the spinner
+      site.script(s.id, { ...failWith(s.id, 82, 'Refused by Issuer'), gate: held.promise });
       const c = await context();
       await withFailureShots('app-fail', openPages, async () => {
         const page = await c.newPage();
@@ -251,12 +253,20 @@ describe('the simulated app', () => {
           const s = document.querySelector('[data-testid="spinner"]');
           if (s && !s.hidden && s.getBoundingClientRect().height > 0) window.reportSpinner();
         }).observe(document.body, { attributes: true, subtree: true })`);
-        await page.getByRole('button', { name: /^Pay/ }).click();
+        // The click waits for the form post's navigation, which waits for the PSP: not awaited yet.
+        const clicked = page.getByRole('button', { name: /^Pay/ }).click();
+        await eventually(
+          () => spinnerShownAt,
+          (at) => at > 0,
+          'the spinner shown while the PSP holds its answer',
+        );
+        const answeredAt = Date.now();
+        held.open();
+        await clicked;
         await page.getByTestId('result-title').filter({ hasText: 'Payment failed' }).waitFor();
         assert.equal(await text(page, 'result-message'), 'Your bank refused the payment. Contact your bank or try another card.');
         assert.equal((await paymentOf(s.id)).state, 'FAILED');
         assert.deepEqual(site.statesFor(s.id), ['ACCEPTED']);
-        const answeredAt = (site.requestsFor(s.id)[0]?.receivedAt ?? 0) + 1500;
         assert.ok(spinnerShownAt > 0 && spinnerShownAt < answeredAt, 'the spinner showed while the PSP had not answered');
         await screenshot(page, 'app-fail');
       });
@@ -264,7 +274,8 @@ describe('the simulated app', () => {
 
     it('shows a payment that is being confirmed with a spinner, and its result when the PSP answers', async () => {
       const s = await start({ customerMobileNumber: DEMO.user });
-      site.script(s.id, { ...ok(s.id), delayMs: 2500 });
+      const held = gate(); // the PSP answers once the test has seen the CONFIRMING screen
+      site.script(s.id, { ...ok(s.id), gate: held.promise });
       const c = await context();
       await withFailureShots('app-confirming', openPages, async () => {
         const page = await c.newPage();
@@ -273,6 +284,7 @@ describe('the simulated app', () => {
         await page.getByTestId('spinner').waitFor({ state: 'visible' }); // the push reloads the screen
         assert.equal((await paymentOf(s.id)).state, 'CONFIRMING');
         await screenshot(page, 'app-spinner');
+        held.open();
         await page.getByTestId('result-title').filter({ hasText: 'Payment approved' }).waitFor();
         assert.equal((await approving).payment.state, 'RESERVED');
       });
@@ -409,25 +421,20 @@ describe('the simulated app', () => {
           assert.equal(approved.json.state, answer === 'OK' ? 'RESERVED' : 'FAILED', approved.text);
           return { id, paymentId: (await paymentOf(id)).id };
         };
-        /** POST updatestatus, then wait until the immediate batch job applied the batch, every item. */
+        /** POST updatestatus, then the immediate batch job has applied the batch, every item. */
         const updateStatus = async (transactions: Record<string, unknown>[]) => {
           const r = await psp.post('/psp/v3/psppayments/updatestatus', { transactions });
           assert.equal(r.status, 200, r.text);
           assert.deepEqual(r.json, { responseInfo: { responseCode: '9000', responseMessage: 'SUCCESS' } });
-          const deadline = Date.now() + 5000;
-          for (;;) {
-            const batches = await call<{ batches: { state: string; counts: { applied: number; rejected: number } }[] }>(
-              `${p.url}/_emulator/status-batches?limit=1`,
-              { headers: { 'Psp-Id': psp.creds.pspId } },
-            );
-            const [batch] = batches.json.batches;
-            if (batch?.state === 'APPLIED') {
-              assert.deepEqual([batch.counts.applied, batch.counts.rejected], [transactions.length, 0], batches.text);
-              return;
-            }
-            assert.ok(Date.now() < deadline, `batch not applied: ${batches.text}`);
-            await new Promise((resolve) => setTimeout(resolve, 20));
-          }
+          // The schedule (immediate) applies it after the answer; idle() returns once that ran.
+          await p.running.platform.idle();
+          const batches = await call<{ batches: { state: string; counts: { applied: number; rejected: number } }[] }>(
+            `${p.url}/_emulator/status-batches?limit=1`,
+            { headers: { 'Psp-Id': psp.creds.pspId } },
+          );
+          const [batch] = batches.json.batches;
+          assert.equal(batch?.state, 'APPLIED', batches.text);
+          assert.deepEqual([batch.counts.applied, batch.counts.rejected], [transactions.length, 0], batches.text);
         };
         /** A day passes on the platform's clock (so the movements have different dates); a new token. */
         const nextDay = async () => {

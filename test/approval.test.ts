@@ -18,7 +18,7 @@ import {
   startTestPlatform,
   type TestPlatform,
 } from './helpers/platform.js';
-import { failWith, ok, PspStub, softDecline } from './helpers/psp-stub.js';
+import { failWith, gate, ok, PspStub, softDecline } from './helpers/psp-stub.js';
 
 const spec = pspSpec();
 
@@ -151,12 +151,14 @@ describe('the approval engine', () => {
     assert.equal(body.binNumber, '522660');
   });
 
+  const late = gate();
   const failureCases: [string, (id: string) => Parameters<PspStub['script']>[1], string][] = [
     ['FAIL with errorId 82 (number)', (id) => failWith(id, 82, 'Refused by Issuer'), 'FAIL'],
     ['FAIL with errorId "89" (string)', (id) => failWith(id, '89', 'Insufficient funds'), 'FAIL'],
     ['a 200 that is not JSON', () => ({ text: 'OK', contentType: 'text/plain' }), 'INVALID_RESPONSE'],
     ['a 500', (id) => ({ status: 500, body: { paymentInfo: { pspTransactionId: id, status: 'OK' } } }), 'HTTP_ERROR'],
-    ['an answer 1 s after the (shortened) deadline', (id) => ({ ...ok(id), delayMs: 1400 }), 'TIMEOUT'],
+    // The answer is held until the test has seen the outcome: it comes after the deadline, whatever the machine's speed.
+    ['an answer after the (shortened) deadline', (id) => ({ ...ok(id), gate: late.promise }), 'TIMEOUT'],
   ];
   for (const [name, answer, outcome] of failureCases) {
     it(`ends failed on ${name}, with the attempt recorded and no second call`, async () => {
@@ -168,7 +170,8 @@ describe('the approval engine', () => {
       assert.equal(r.json.callbacks[0]?.outcome, outcome);
       assert.ok(r.json.userMessage);
       if (outcome === 'TIMEOUT') {
-        await new Promise((resolve) => setTimeout(resolve, 1300)); // the late answer arrives: nothing changes
+        late.open(); // the late answer is sent now: nothing changes
+        await p.running.platform.idle();
         assert.equal((await ctl.payment(id)).json.state, 'FAILED');
       }
       if (outcome === 'FAIL') {
@@ -208,7 +211,7 @@ describe('the approval engine', () => {
       assert.equal(r.json.callbacks[0]?.httpStatus, 302);
       assert.match(r.json.failureReason ?? '', /HTTP 302/);
       assert.equal(stub.requestsFor(id).length, 1);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await p.running.platform.idle();
       assert.equal(elsewhere.requests.length, 0, 'the Location was requested');
     } finally {
       await elsewhere.close();
@@ -987,13 +990,14 @@ describe('a notification cut off by a restart', () => {
     const env = { SWEEP_INTERVAL_MS: '60000', CALLBACK_TIMEOUT_MS: '1500' };
     let p = await startTestPlatform({ dir, env });
     let orphan: Promise<void> = Promise.resolve();
+    const held = gate(); // the PSP holds its answer until the test ends
     try {
       const api = await PspApi.connect(p.url);
       const body = initBody({ makePaymentUrl: stub.url });
       const id = String(body.pspTransactionId);
       assert.equal((await api.init(body)).status, 200);
       // The PSP holds the TIMEOUT open; the platform stops (its database closes) in the middle.
-      stub.script(id, { ...ok(id), delayMs: 2500 }, ok(id));
+      stub.script(id, { ...ok(id), gate: held.promise }, ok(id));
       p.clock.advance(301_000);
       orphan = sweepApprovals(p.running.platform, p.clock.now()).catch(() => undefined); // dies with the platform (not the scheduler's run, which a close waits for)
       while (stub.requestsFor(id).length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -1036,6 +1040,7 @@ describe('a notification cut off by a restart', () => {
       await p.running.platform.scheduler.runDue();
       assert.equal(stub.requestsFor(id).length, 2);
     } finally {
+      held.open();
       await p.close();
       await orphan;
       await stub.close();
@@ -1049,13 +1054,14 @@ describe('a notification cut off by a restart', () => {
     const env = { SWEEP_INTERVAL_MS: '60000', CALLBACK_TIMEOUT_MS: '1500' };
     let p = await startTestPlatform({ dir, env });
     const orphans: Promise<unknown>[] = [];
+    const held = gate(); // the PSP holds its answers until the test ends
     try {
       const api = await PspApi.connect(p.url);
       const body = initBody({ makePaymentUrl: stub.url });
       const id = String(body.pspTransactionId);
       assert.equal((await api.init(body)).status, 200);
       const paymentRow = await p.running.platform.repos.payments.findByPspTransactionId(DEMO.pspId, id);
-      stub.script(id, { ...ok(id), delayMs: 2500 }, { ...ok(id), delayMs: 2500 }, ok(id));
+      stub.script(id, { ...ok(id), gate: held.promise }, { ...ok(id), gate: held.promise }, ok(id));
       // The user cancels; the platform stops while the USER_CANCEL is held open, twice.
       orphans.push(p.running.platform.userActions.cancel(paymentRow?.id ?? '', 'test').catch(() => undefined));
       for (const n of [1, 2]) {
@@ -1079,6 +1085,7 @@ describe('a notification cut off by a restart', () => {
       assert.equal(stub.requestsFor(id).length, 2);
       assert.equal(await p.running.platform.repos.payments.sealedMakePaymentToken(paymentRow?.id ?? ''), null);
     } finally {
+      held.open();
       await p.close();
       await Promise.all(orphans);
       await stub.close();

@@ -19,6 +19,7 @@ import {
   VippsApiError,
 } from '../src/client/index.js';
 import { type Emulator, startEmulator } from '../src/emulator.js';
+import { eventually } from './helpers/eventually.js';
 import { pspSpec } from './helpers/openapi.js';
 import { DEMO, uid } from './helpers/platform.js';
 
@@ -44,15 +45,6 @@ async function rejectsWith<E extends Error>(promise: Promise<unknown>, type: new
     return error;
   }
   assert.fail(`expected ${type.name}, but the call succeeded`);
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** A PSP makePaymentUrl endpoint that answers OK (written with the PSP-side helpers). */
@@ -119,6 +111,7 @@ describe('PspClient.updateStatus', () => {
     const captured = await eventually(
       () => client.getPaymentDetails(id),
       (d) => d.transactionSummary?.capturedAmount === 20000,
+      'the capture applied',
     );
     assert.deepEqual(captured.transactionSummary, {
       capturedAmount: 20000,
@@ -131,6 +124,7 @@ describe('PspClient.updateStatus', () => {
     const refunded = await eventually(
       () => client.getPaymentDetails(id),
       (d) => d.transactionSummary?.refundedAmount === 5000,
+      'the refund applied',
     );
     assert.equal(refunded.transactionSummary?.remainingAmountToRefund, 15000);
   });

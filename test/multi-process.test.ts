@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from './helpers/eventually.js';
 import { accessToken, call, DEMO, dropTestDatabase, initBody, type Reply, testDatabaseUrl } from './helpers/platform.js';
 import { failWith, gate, ok, PspStub, type StubRequest, softDecline } from './helpers/psp-stub.js';
 
@@ -82,16 +83,6 @@ function random(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > until) throw new Error(`${what}: not reached in ${timeoutMs} ms (last: ${JSON.stringify(value).slice(0, 2000)})`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

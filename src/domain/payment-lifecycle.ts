@@ -141,3 +141,42 @@ export function awaitsUser(state: PaymentState): boolean {
 export function awaitsPsp(state: PaymentState): boolean {
   return canTransition(state, 'reserve');
 }
+
+/** The user has yet to be identified (the landing page's phone number form). */
+export function awaitsPhoneNumber(state: PaymentState): boolean {
+  return canTransition(state, 'identifyUser');
+}
+
+/** The user may still confirm (the app's Pay button). */
+export function awaitsConfirmation(state: PaymentState): boolean {
+  return canTransition(state, 'confirm');
+}
+
+/** 3-D Secure is waiting for the user's return. */
+export function awaitsThreeDs(state: PaymentState): boolean {
+  return canTransition(state, 'complete3ds');
+}
+
+export type PaymentOutcome = 'reserved' | 'failed' | 'cancelled' | 'expired';
+
+/** How a final state ended for the user; null while the payment is not final. */
+export function outcomeOf(state: PaymentState): PaymentOutcome | null {
+  switch (state) {
+    case 'RESERVED':
+      return 'reserved';
+    case 'FAILED':
+      return 'failed';
+    case 'USER_CANCELLED':
+      return 'cancelled';
+    case 'EXPIRED':
+      return 'expired';
+    case 'INITIATED':
+    case 'AWAITING_USER':
+    case 'CONFIRMING':
+    case 'AWAITING_3DS':
+    case 'CONFIRMING_3DS':
+      return null;
+    default:
+      return assertNever(state, 'payment state');
+  }
+}

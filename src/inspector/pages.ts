@@ -7,7 +7,7 @@
 import type { Fault } from '../domain/faults.js';
 import type { Merchant, Psp, UserWithCards } from '../domain/parties.js';
 import type { Payment } from '../domain/payment.js';
-import { PAYMENT_STATES } from '../domain/payment-lifecycle.js';
+import { awaitsConfirmation, awaitsThreeDs, canTransition, PAYMENT_STATES } from '../domain/payment-lifecycle.js';
 import type { ChecklistReport } from '../services/checklist.js';
 import type { paymentView } from '../services/control.js';
 import type { StatusBatchList } from '../services/status-batch-report.js';
@@ -183,8 +183,6 @@ export interface PaymentPageData {
   readonly threeDsAttemptId: string | null;
 }
 
-const WAITING = new Set(['INITIATED', 'AWAITING_USER', 'AWAITING_3DS']);
-
 export function paymentPage(d: PaymentPageData): SafeHtml {
   const v = d.view;
   const m = v.money;
@@ -220,7 +218,7 @@ export function paymentPage(d: PaymentPageData): SafeHtml {
 <section class="ins-card" data-testid="actions">
   <h2>Actions</h2>
   ${
-    WAITING.has(v.state) && v.state !== 'AWAITING_3DS'
+    awaitsConfirmation(v.state)
       ? html`<form method="post" action="${action}/approve" class="ins-inline">
     <label>Card<select name="card">${cards.map(
       ([phone, c]) =>
@@ -231,7 +229,7 @@ export function paymentPage(d: PaymentPageData): SafeHtml {
       : ''
   }
   ${
-    v.state === 'AWAITING_3DS' && d.threeDsAttemptId
+    awaitsThreeDs(v.state) && d.threeDsAttemptId
       ? html`<form method="post" action="${action}/3ds" class="ins-inline">
     <input type="hidden" name="attempt" value="${d.threeDsAttemptId}">
     <button type="submit" name="outcome" value="OK" class="small">3-D Secure success</button>
@@ -240,8 +238,8 @@ export function paymentPage(d: PaymentPageData): SafeHtml {
   </form>`
       : ''
   }
-  ${WAITING.has(v.state) ? html`<form method="post" action="${action}/cancel"><button type="submit" class="small danger">Cancel as the user</button></form>` : ''}
-  ${WAITING.has(v.state) ? '' : html`<p class="muted">The payment has its outcome: nothing to do as the user.</p>`}
+  ${canTransition(v.state, 'cancelByUser') ? html`<form method="post" action="${action}/cancel"><button type="submit" class="small danger">Cancel as the user</button></form>` : ''}
+  ${canTransition(v.state, 'cancelByUser') ? '' : html`<p class="muted">The payment has its outcome: nothing to do as the user.</p>`}
 </section>
 </div>
 

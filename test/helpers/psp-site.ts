@@ -128,7 +128,8 @@ export class PspSite {
       res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? 'application/json' });
       res.end(answer.text ?? JSON.stringify(answer.body ?? {}));
     };
-    if (answer.delayMs) setTimeout(send, answer.delayMs);
+    if (answer.gate) void answer.gate.then(send, send);
+    else if (answer.delayMs) setTimeout(send, answer.delayMs);
     else send();
   }
 

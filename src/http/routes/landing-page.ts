@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import type { Merchant } from '../../domain/parties.js';
 import type { Payment } from '../../domain/payment.js';
-import { isFinal } from '../../domain/payment-lifecycle.js';
+import { awaitsPhoneNumber, isFinal } from '../../domain/payment-lifecycle.js';
 import type { Platform } from '../../platform.js';
 import { findSalesUnit } from '../../services/wallet-views.js';
 import { APP_PATH } from '../../wallet/pages/app.js';
@@ -134,7 +134,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     if (isFinal(payment.state)) {
       return sendPage(reply, 410, finishedPage({ merchant, payment, shopUrl: shopUrlOf(payment) }), cspFor(payment));
     }
-    if (payment.state === 'INITIATED' && r.expired) return expired(reply);
+    if (awaitsPhoneNumber(payment.state) && r.expired) return expired(reply);
     // §2.14: a phone opens the app instead of the landing page.
     if (isPhoneUserAgent(request.headers['user-agent'])) {
       return reply
@@ -144,7 +144,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
         .header('location', `${APP_PATH}/deeplink?token=${encodeURIComponent(r.token)}`)
         .send();
     }
-    if (payment.state === 'INITIATED') return renderForm(reply, request, r, 200, {});
+    if (awaitsPhoneNumber(payment.state)) return renderForm(reply, request, r, 200, {});
     return sendPage(
       reply,
       200,
@@ -167,7 +167,7 @@ export async function landingPageRoutes(app: FastifyInstance, { platform }: { pl
     const r = await resolve(formField(request, 'token'));
     if (!r.ok) return invalid(reply);
     const back = landingUrl(r.token);
-    if (r.payment.state !== 'INITIATED') return seeOther(reply, back, cspFor(r.payment));
+    if (!awaitsPhoneNumber(r.payment.state)) return seeOther(reply, back, cspFor(r.payment));
     if (r.expired) return expired(reply);
     const typed = formField(request, 'phoneNumber') ?? '';
     const remember = formField(request, 'remember') === '1';

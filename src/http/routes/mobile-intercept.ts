@@ -12,6 +12,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
+import { outcomeOf } from '../../domain/payment-lifecycle.js';
 import type { Platform } from '../../platform.js';
 import { html } from '../../wallet/pages/html.js';
 import { problemPage } from '../../wallet/pages/landing.js';
@@ -50,9 +51,9 @@ export async function mobileInterceptRoutes(app: FastifyInstance, { platform }: 
           const { payment } = await platform.userActions.completeThreeDs(transactionId, responsecode ?? '');
           status = 200;
           message =
-            payment.state === 'RESERVED'
+            outcomeOf(payment.state) === 'reserved'
               ? 'Payment approved. Return to the Vipps app.'
-              : payment.state === 'FAILED' || payment.state === 'USER_CANCELLED' || payment.state === 'EXPIRED'
+              : outcomeOf(payment.state) !== null
                 ? (payment.userMessage ?? 'The payment was not completed.')
                 : 'Card verification completed. Return to the Vipps app.';
         } catch (error) {

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../domain/errors.js';
 import type { Merchant, UserWithCards } from '../../domain/parties.js';
 import type { Payment } from '../../domain/payment.js';
-import { isFinal } from '../../domain/payment-lifecycle.js';
+import { awaitsConfirmation, awaitsPhoneNumber, awaitsThreeDs, isFinal, outcomeOf } from '../../domain/payment-lifecycle.js';
 import { osloDate } from '../../domain/time.js';
 import type { Platform } from '../../platform.js';
 import { findSalesUnit, findUser, listUsers, paymentLog, paymentsOfUser } from '../../services/wallet-views.js';
@@ -261,7 +261,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
       if (!verified || !payment) return page(400, 'This payment link is not valid', 'Go back to the shop and start the payment again.');
       if (payment.userPhone === who.user.phoneNumber) return seeOther(reply, `${APP_PATH}/payments/${payment.id}`, csp);
       if (isFinal(payment.state)) return page(410, 'This payment link has already been used', 'Go back to the shop to see the result.');
-      if (payment.state !== 'INITIATED') {
+      if (!awaitsPhoneNumber(payment.state)) {
         return page(409, 'This payment request is not for you', 'It was sent to another phone number.');
       }
       if (!verified.ok)
@@ -303,7 +303,7 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
       const merchant = await findSalesUnit(platform, payment.merchantSerialNumber);
       if (!merchant) return notFound(reply, who);
       const nowMs = platform.clock.now();
-      const waiting = payment.state === 'INITIATED' || payment.state === 'AWAITING_USER';
+      const waiting = awaitsConfirmation(payment.state);
       return sendPage(
         reply,
         200,
@@ -318,9 +318,9 @@ export async function walletAppRoutes(app: FastifyInstance, { platform }: { plat
           error: waiting ? pageErrorMessage(request.query.error) : null,
           // §2.13: back to the shop after the payment, best effort; never for skipLandingPage.
           shopUrl: isFinal(payment.state) && !payment.skipLandingPage ? safeNavigationUrl(payment.pspRedirectUrl) : null,
-          frameUrl: payment.state === 'AWAITING_3DS' ? safeFrameUrl(payment.url3dSecure) : null,
+          frameUrl: awaitsThreeDs(payment.state) ? safeFrameUrl(payment.url3dSecure) : null,
           // Only a reserved payment has money movements to show.
-          log: payment.state === 'RESERVED' ? await paymentLog(platform, payment.id) : [],
+          log: outcomeOf(payment.state) === 'reserved' ? await paymentLog(platform, payment.id) : [],
           timeZone: TIME_ZONE,
         }),
         csp,

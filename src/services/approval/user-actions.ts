@@ -12,7 +12,7 @@ import { ApiError } from '../../domain/errors.js';
 import type { Card } from '../../domain/parties.js';
 import { canPayBusinesses, cardUsable } from '../../domain/parties.js';
 import type { Payment } from '../../domain/payment.js';
-import { TRANSITIONS } from '../../domain/payment-lifecycle.js';
+import { awaitsThreeDs, TRANSITIONS } from '../../domain/payment-lifecycle.js';
 import { osloDate } from '../../domain/time.js';
 import { newRowId } from '../../store/ids.js';
 import type { NetworkToken } from '../../wallet/token-service.js';
@@ -62,7 +62,8 @@ export class UserActions {
     if (!user) throw new ApiError('USER_NOT_AVAILABLE');
     const nowMs = this.now();
     if (overdue(payment, nowMs)) throw await this.refusal(paymentId, nowMs);
-    if (payment.state === 'AWAITING_USER' && payment.userPhone === phoneNumber) return payment;
+    // Already pushed to this user (the state identifyUser leads to): nothing changes.
+    if (payment.state === TRANSITIONS.identifyUser.to && payment.userPhone === phoneNumber) return payment;
     const { config, store, repos } = this.deps;
     const due = Math.min(nowMs + config.appConfirmTtlSeconds * 1000, Date.parse(payment.createdAt) + config.paymentMaxLifeSeconds * 1000);
     const updated = await store.db
@@ -86,7 +87,7 @@ export class UserActions {
     }
     const phone = options.phoneNumber ?? payment.userPhone ?? payment.customerMobileNumber;
     if (!phone) throw new ApiError('PHONE_NUMBER_REQUIRED', {}, 'phoneNumber is required: no user is known for this payment');
-    if (payment.state === 'AWAITING_USER' && payment.userPhone !== null && payment.userPhone !== phone) {
+    if (payment.state === TRANSITIONS.identifyUser.to && payment.userPhone !== null && payment.userPhone !== phone) {
       // The request was pushed to another user's app.
       throw new ApiError('USER_NOT_AVAILABLE');
     }
@@ -148,7 +149,7 @@ export class UserActions {
     const payment = await this.reads.load(attempt.paymentId);
     const attempts = await repos.callbacks.ofPayment(payment.id);
     const latest = attempts.filter((a) => a.paymentState === 'ACCEPTED').at(-1);
-    if (payment.state !== 'AWAITING_3DS' || latest?.id !== attemptId) return { payment, outcome: null };
+    if (!awaitsThreeDs(payment.state) || latest?.id !== attemptId) return { payment, outcome: null };
     const nowMs = this.now();
     // The return came after the 3-D Secure wait ran out: the payment expires, whatever the code.
     if (overdue(payment, nowMs)) return { payment: await this.reads.expireNow(payment, nowMs), outcome: null };

@@ -7,7 +7,7 @@
 import { formatKroner } from '../../domain/money.js';
 import { type Card, cardExpired, cardUsable, type Merchant } from '../../domain/parties.js';
 import type { Payment, PaymentLogEntry } from '../../domain/payment.js';
-import { isFinal } from '../../domain/payment-lifecycle.js';
+import { awaitsPsp, isFinal, outcomeOf } from '../../domain/payment-lifecycle.js';
 import { html, type SafeHtml } from './html.js';
 import { brand, documentPage } from './layout.js';
 import { appResultTitle, formatCountdown } from './messages.js';
@@ -184,7 +184,7 @@ export interface PaymentView {
 function details(v: PaymentView): SafeHtml {
   const p = v.payment;
   // A reserved payment shows its money as it is now (paid, or still reserved), with what it is.
-  const money = p.state === 'RESERVED' ? moneyView(p) : null;
+  const money = outcomeOf(p.state) === 'reserved' ? moneyView(p) : null;
   return html`<section class="payment-head" aria-label="Payment details">
   <h1 class="merchant-name" data-testid="merchant-name">${v.merchant.name}</h1>
   <p class="msn" data-testid="msn">#${v.merchant.merchantSerialNumber}</p>
@@ -241,7 +241,7 @@ function spinner(visible: boolean): SafeHtml {
 
 function result(v: PaymentView): SafeHtml {
   const p = v.payment;
-  const good = p.state === 'RESERVED';
+  const good = outcomeOf(p.state) === 'reserved';
   const money = good ? moneyView(p) : null;
   // Once the PSP moved money (captured, cancelled, refunded) its status is the news, not the approval.
   const title = money?.moved ? money.status.label : appResultTitle(p.state);
@@ -309,7 +309,7 @@ export function paymentPage(v: PaymentView): SafeHtml {
     default:
       body = result(v);
   }
-  const processing = p.state === 'CONFIRMING' || p.state === 'CONFIRMING_3DS';
+  const processing = awaitsPsp(p.state);
   return appShell(
     appResultTitle(p.state),
     html`<div id="app-live" data-events="${APP_PATH}/events" data-payment="${p.id}" data-state="${p.state}" data-final="${final ? '1' : ''}"

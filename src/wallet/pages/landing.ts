@@ -6,6 +6,7 @@
 import { formatKroner } from '../../domain/money.js';
 import type { Merchant } from '../../domain/parties.js';
 import type { Payment } from '../../domain/payment.js';
+import { awaitsUser, outcomeOf } from '../../domain/payment-lifecycle.js';
 import { APP_PATH } from './app.js';
 import { html, type SafeHtml } from './html.js';
 import { brand, documentPage } from './layout.js';
@@ -84,8 +85,8 @@ export interface WaitingView {
 export function waitingPage(v: WaitingView): SafeHtml {
   const status = landingStatus(v.payment);
   const dueMs = v.payment.dueAt ? Date.parse(v.payment.dueAt) : null;
-  const counting = dueMs !== null && (v.payment.state === 'AWAITING_USER' || v.payment.state === 'AWAITING_3DS');
-  const cancellable = v.payment.state === 'AWAITING_USER' || v.payment.state === 'AWAITING_3DS';
+  const counting = dueMs !== null && awaitsUser(v.payment.state);
+  const cancellable = awaitsUser(v.payment.state);
   return shell(
     status.title,
     html`${order(v.merchant, v.payment)}
@@ -139,7 +140,7 @@ export function finishedPage(v: FinishedView): SafeHtml {
 <h1 data-testid="status-title">${status.title}</h1>
 <p data-testid="status-message">${status.message}</p>
 <p data-testid="used">${
-      v.payment.state === 'EXPIRED'
+      outcomeOf(v.payment.state) === 'expired'
         ? 'This payment link has expired and cannot be used again.'
         : 'This payment link has already been used and cannot be used again.'
     }</p>

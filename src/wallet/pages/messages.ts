@@ -5,7 +5,7 @@
  */
 import { assertNever, ERRORS, type ErrorKey } from '../../domain/errors.js';
 import type { Payment } from '../../domain/payment.js';
-import { isFinal, type PaymentState } from '../../domain/payment-lifecycle.js';
+import { awaitsPhoneNumber, isFinal, type PaymentState } from '../../domain/payment-lifecycle.js';
 
 export interface StatusText {
   readonly title: string;
@@ -105,7 +105,7 @@ export function isPageErrorKey(key: string): key is PageErrorKey {
 
 /** States in which a payment waits for something the app user does (the request list). */
 export function isPendingForUser(state: PaymentState): boolean {
-  return !isFinal(state) && state !== 'INITIATED';
+  return !isFinal(state) && !awaitsPhoneNumber(state);
 }
 
 /** "91234567" → "912 34 567" (how Norwegian mobile numbers are written). */
