@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
+import { openStore } from '../src/store/db.js';
 import { PSP_CACHE_TTL_MS } from '../src/store/psps.js';
 import { pspSpec } from './helpers/openapi.js';
 import {
@@ -15,6 +15,7 @@ import {
   seedWithOtherPsp,
   startTestPlatform,
   type TestPlatform,
+  testDatabaseUrl,
 } from './helpers/platform.js';
 
 const INVALID_TOKEN = { statusCode: 401, message: 'Unauthorized. Access token is missing or invalid.' };
@@ -194,15 +195,17 @@ describe('the subscription key cache across processes', () => {
       assert.equal((await send(DEMO.subscriptionKey)).status, 200);
       const unknown = await send('ffffffffffffffffffffffffffffffff');
       assert.equal(unknown.status, 401);
-      // Another process (its own connection to the file) replaces the demo PSP's key.
+      // Another process (its own connection to the database) replaces the demo PSP's key.
       const newKey = 'cccccccccccccccccccccccccccccccc';
-      const other = new Database(p.dbPath);
+      const other = await openStore(await testDatabaseUrl(p.dir));
       try {
-        other
-          .prepare('UPDATE psps SET subscription_key_sha256 = ? WHERE psp_id = ?')
-          .run(createHash('sha256').update(newKey).digest('hex'), DEMO.pspId);
+        await other.db
+          .updateTable('psps')
+          .set({ subscription_key_sha256: createHash('sha256').update(newKey).digest('hex') })
+          .where('psp_id', '=', DEMO.pspId)
+          .execute();
       } finally {
-        other.close();
+        await other.close();
       }
       await new Promise((resolve) => setTimeout(resolve, PSP_CACHE_TTL_MS + 100));
       const old = await send(DEMO.subscriptionKey);

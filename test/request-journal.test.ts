@@ -4,10 +4,19 @@
  * paging; another PSP's row answers like an unknown one; bounded by REQUEST_JOURNAL_MAX_ROWS.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { JournalEntry } from '../src/store/request-journal.js';
-import { call, DEMO, initBody, OTHER_PSP, PspApi, seedWithOtherPsp, startTestPlatform, type TestPlatform } from './helpers/platform.js';
+import {
+  call,
+  DEMO,
+  initBody,
+  OTHER_PSP,
+  PspApi,
+  seedWithOtherPsp,
+  startTestPlatform,
+  storedText,
+  type TestPlatform,
+} from './helpers/platform.js';
 
 type Page = { requests: JournalEntry[]; next: string | null };
 
@@ -80,7 +89,7 @@ describe('the request journal', () => {
 
     // Nothing secret in the database file either.
     await p.running.platform.repos.journal.flush();
-    const db = readFileSync(p.dbPath).toString('latin1') + readFileSync(`${p.dbPath}-wal`, { flag: 'a+' }).toString('latin1');
+    const db = Object.values(await storedText(p)).join('');
     for (const secret of [makePaymentToken, api.token, DEMO.clientSecret, DEMO.subscriptionKey]) {
       assert.ok(!db.includes(secret), `the database holds a secret: ${secret.slice(0, 10)}…`);
     }
