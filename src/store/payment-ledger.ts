@@ -42,7 +42,7 @@ export class ChunkStatements {
       text = compiled.sql;
       this.texts.set(name, text);
     }
-    return CompiledQuery.raw(text, [...parameters]);
+    return CompiledQuery.raw(text, parameters as unknown[]);
   }
 }
 
@@ -155,7 +155,19 @@ export class PaymentLedgerRepository {
         c.after.refundedOre,
         bit(c.after.cancelled),
       ];
-      const parameters = [nowIso, ...chunk.flatMap(rowOf)];
+      // Built in place (no array per row): this runs for every chunk, `rowOf` only when compiling.
+      const parameters: unknown[] = [nowIso];
+      for (const c of chunk) {
+        parameters.push(
+          c.paymentId,
+          c.before.capturedOre,
+          c.before.refundedOre,
+          bit(c.before.cancelled),
+          c.after.capturedOre,
+          c.after.refundedOre,
+          bit(c.after.cancelled),
+        );
+      }
       const query = this.statements.query('write', chunk.length, parameters, (db) => {
         // The first row's casts type the VALUES columns (PostgreSQL would take bare parameters as text).
         const values = sql.join(
@@ -214,24 +226,34 @@ export class PaymentLedgerRepository {
    */
   async appendLog(trx: Db, entries: readonly NewLogEntry[], lastSeq: ReadonlyMap<string, number>): Promise<void> {
     const seqs = new Map(lastSeq);
-    const rows = entries.map((e) => {
+    // The parameters are built in place (no object per row); the rows only when compiling.
+    const parameters: unknown[] = [];
+    for (const e of entries) {
       const seq = (seqs.get(e.paymentId) ?? 0) + 1;
       seqs.set(e.paymentId, seq);
-      return {
-        payment_id: e.paymentId,
-        seq,
-        operation: e.operation,
-        amount_ore: e.amount,
-        payment_text: e.paymentText,
-        success: bit(e.success),
-        at: e.at,
-      };
-    });
-    for (let start = 0; start < rows.length; start += CHUNK) {
-      const chunk = rows.slice(start, start + CHUNK);
-      const parameters = chunk.flatMap((r) => [r.payment_id, r.seq, r.operation, r.amount_ore, r.payment_text, r.success, r.at]);
+      parameters.push(e.paymentId, seq, e.operation, e.amount, e.paymentText, bit(e.success), e.at);
+    }
+    const COLUMNS = 7;
+    for (let start = 0; start < entries.length; start += CHUNK) {
+      const rows = Math.min(CHUNK, entries.length - start);
+      const chunk = parameters.slice(start * COLUMNS, (start + rows) * COLUMNS);
       await trx.executeQuery(
-        this.statements.query('appendLog', chunk.length, parameters, (db) => db.insertInto('payment_log').values(chunk).compile()),
+        this.statements.query('appendLog', rows, chunk, (db) => {
+          const values = [];
+          for (let i = 0; i < chunk.length; i += COLUMNS) {
+            const [payment_id, seq, operation, amount_ore, payment_text, success, at] = chunk.slice(i, i + COLUMNS) as [
+              string,
+              number,
+              LogOperation,
+              number,
+              string | null,
+              number,
+              string,
+            ];
+            values.push({ payment_id, seq, operation, amount_ore, payment_text, success, at });
+          }
+          return db.insertInto('payment_log').values(values).compile();
+        }),
       );
     }
   }

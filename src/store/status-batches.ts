@@ -332,29 +332,29 @@ export class StatusBatchRepository {
   async recordOutcomes(trx: AnyDb, batchId: number, decidedAt: string, outcomes: readonly ItemOutcomeRecord[]): Promise<void> {
     const db = withStatusTables(trx);
     for (let start = 0; start < outcomes.length; start += CHUNK) {
-      const rows = outcomes.slice(start, start + CHUNK).map((o) => ({
-        batch_id: batchId,
-        seq: o.seq,
-        payment_id: o.paymentId,
-        outcome: o.outcome,
-        reason_code: o.reasonCode,
-        detail: o.detail,
-        logged_amount_ore: o.loggedAmount,
-        decided_at: decidedAt,
-      }));
-      const parameters = rows.flatMap((r) => [
-        r.batch_id,
-        r.seq,
-        r.payment_id,
-        r.outcome,
-        r.reason_code,
-        r.detail,
-        r.logged_amount_ore,
-        r.decided_at,
-      ]);
+      const chunk = outcomes.slice(start, start + CHUNK);
+      // The parameters are built in place (no object per row); the rows only when compiling.
+      const parameters: unknown[] = [];
+      for (const o of chunk) {
+        parameters.push(batchId, o.seq, o.paymentId, o.outcome, o.reasonCode, o.detail, o.loggedAmount, decidedAt);
+      }
       await trx.executeQuery(
-        this.statements.query('recordOutcomes', rows.length, parameters, (d) =>
-          withStatusTables(d).insertInto('status_item_outcomes').values(rows).compile(),
+        this.statements.query('recordOutcomes', chunk.length, parameters, (d) =>
+          withStatusTables(d)
+            .insertInto('status_item_outcomes')
+            .values(
+              chunk.map((o) => ({
+                batch_id: batchId,
+                seq: o.seq,
+                payment_id: o.paymentId,
+                outcome: o.outcome,
+                reason_code: o.reasonCode,
+                detail: o.detail,
+                logged_amount_ore: o.loggedAmount,
+                decided_at: decidedAt,
+              })),
+            )
+            .compile(),
         ),
       );
     }
