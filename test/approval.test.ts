@@ -58,7 +58,7 @@ describe('the approval engine', () => {
   let ctl: ReturnType<typeof control>;
   before(async () => {
     stub = await PspStub.start();
-    p = await startTestPlatform({ env: { CALLBACK_TIMEOUT_MS: '400' } });
+    p = await startTestPlatform({ env: { CALLBACK_TIMEOUT_MS: '2000' } });
     api = await PspApi.connect(p.url);
     ctl = control(p);
   });
