@@ -11,6 +11,7 @@ import { API_OPERATIONS as JOURNAL_OPERATIONS } from '../../domain/api-operation
 import { ApiError } from '../../domain/errors.js';
 import type { Platform } from '../../platform.js';
 import { journalEntries, journalEntryOfPsp } from '../../services/inspector-queries.js';
+import { controlPspId } from '../control-scope.js';
 import { header } from '../psp-auth.js';
 
 const listQuery = {
@@ -62,9 +63,7 @@ export async function emulatorRequestRoutes(app: FastifyInstance, { platform }: 
     '/_emulator/requests/:id',
     { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } } },
     async (request) => {
-      const pspId = header(request, 'psp-id');
-      if (!pspId) throw new ApiError('INVALID_REQUEST', {}, 'the Psp-Id header is required');
-      const entry = await journalEntryOfPsp(platform, request.params.id, pspId);
+      const entry = await journalEntryOfPsp(platform, request.params.id, controlPspId(request));
       if (!entry) throw new ApiError('JOURNAL_ENTRY_NOT_FOUND');
       return entry;
     },
